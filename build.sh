@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# Build Thredo (native library, then .NET) and optionally run the tests or the demo.
+#   ./build.sh          build everything (Release)
+#   ./build.sh test     build, then CTest (plain, ASan+UBSan, mingw/Wine if present) and dotnet test
+#   ./build.sh demo     build, then run the main example
+#   ./build.sh bench    build, then run the benchmarks (slow)
+set -euo pipefail
+cd "$(dirname "$0")"
+root=$(pwd)
+action=${1:-build}
+jobs=$(nproc 2>/dev/null || echo 2)
+
+case "$(uname -m)" in
+  x86_64) rid=linux-x64 ;;
+  aarch64|arm64) rid=linux-arm64 ;;
+  *) echo "build.sh: unsupported architecture $(uname -m)" >&2; exit 1 ;;
+esac
+
+say() { printf '\n== %s\n' "$*"; }
+
+build_native() {
+  say "native: cmake (Release, switch=${THREDO_SWITCH:-asm})"
+  cmake -S . -B build/native -DCMAKE_BUILD_TYPE=Release -DTHREDO_SWITCH="${THREDO_SWITCH:-asm}" >/dev/null
+  cmake --build build/native -j "$jobs"
+  mkdir -p "artifacts/native/$rid/native"
+  cp -f build/native/native/libthredo_native.so "artifacts/native/$rid/native/"
+}
+
+build_managed() {
+  say "managed: dotnet build (Release)"
+  dotnet build Thredo.sln -c Release -nologo -v quiet -clp:ErrorsOnly
+}
+
+test_native() {
+  say "native tests: CTest (Release)"
+  ctest --test-dir build/native --output-on-failure -j "$jobs"
+
+  say "native tests: CTest under AddressSanitizer + UBSan"
+  cmake -S . -B build/native-asan -DCMAKE_BUILD_TYPE=Debug -DTHREDO_SANITIZE=ON -DTHREDO_BUILD_BENCH=OFF >/dev/null
+  cmake --build build/native-asan -j "$jobs"
+  ctest --test-dir build/native-asan --output-on-failure -j "$jobs"
+
+  say "native tests: CTest with the ucontext switch (reference)"
+  cmake -S . -B build/native-ucontext -DCMAKE_BUILD_TYPE=Release -DTHREDO_SWITCH=ucontext -DTHREDO_BUILD_BENCH=OFF >/dev/null
+  cmake --build build/native-ucontext -j "$jobs"
+  ctest --test-dir build/native-ucontext --output-on-failure -j "$jobs"
+
+  if command -v x86_64-w64-mingw32-gcc >/dev/null 2>&1; then
+    say "native tests: Windows build (mingw-w64)$(command -v wine64 >/dev/null 2>&1 || command -v wine >/dev/null 2>&1 && echo ', run under Wine')"
+    cmake -S . -B build/native-mingw -DCMAKE_TOOLCHAIN_FILE="$root/native/mingw-w64.cmake" \
+      -DCMAKE_BUILD_TYPE=Release -DTHREDO_BUILD_BENCH=OFF >/dev/null
+    cmake --build build/native-mingw -j "$jobs"
+    ctest --test-dir build/native-mingw --output-on-failure
+  else
+    say "native tests: Windows build skipped (x86_64-w64-mingw32-gcc not installed; .ci/run installs it)"
+  fi
+}
+
+test_managed() {
+  say "managed tests: dotnet test"
+  dotnet test Thredo.sln -c Release --no-build -nologo --logger "console;verbosity=normal" 2>&1 \
+    | grep -vE '^\s+Passed ' 
+  return "${PIPESTATUS[0]}"
+}
+
+case "$action" in
+  build) build_native; build_managed ;;
+  test)  build_native; build_managed; test_native; test_managed; say "all tests passed" ;;
+  demo)  build_native; build_managed
+         say "demo"
+         dotnet run --project examples/Thredo.Examples -c Release --no-build -- "${@:2}" ;;
+  bench) build_native; build_managed
+         say "bench: native"; build/native/bench/native/thredo_native_bench
+         say "bench: managed"; dotnet run --project bench/Thredo.Benchmarks -c Release -- "${@:2}" ;;
+  *) echo "usage: ./build.sh [build|test|demo|bench]" >&2; exit 2 ;;
+esac

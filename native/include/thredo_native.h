@@ -1,0 +1,165 @@
+/*
+ * thredo_native.h: the native core of Thredo.
+ *
+ * Three independent parts, each with an opaque handle:
+ *   - native fibers: C code on its own guard-paged stack, switched by hand-written
+ *     assembly (x86-64 SysV, AArch64), ucontext (reference), or Windows Fibers;
+ *   - the parker/baton: hand execution from one OS thread to another (futex /
+ *     WaitOnAddress) without lost wake-ups;
+ *   - the poller: epoll (Linux) or an I/O completion port (Windows), with a wake handle.
+ *
+ * Errors: every function that can fail returns a negative errno-style code
+ * (-ENOMEM, -EINVAL, ...) and never aborts. Only a broken internal invariant aborts,
+ * naming file and line. Every exported symbol has the `thredo_` prefix.
+ */
+#ifndef THREDO_NATIVE_H
+#define THREDO_NATIVE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(_WIN32)
+#  if defined(THREDO_BUILDING)
+#    define THREDO_API __declspec(dllexport)
+#  else
+#    define THREDO_API __declspec(dllimport)
+#  endif
+#else
+#  define THREDO_API __attribute__((visibility("default")))
+#endif
+
+/* ---------------------------------------------------------------- library */
+
+/* Name of the stack-switch implementation compiled in: "asm", "ucontext" or
+ * "winfiber". Static string; any thread. */
+THREDO_API const char *thredo_switch_kind(void);
+
+/* ---------------------------------------------------------------- stacks */
+
+typedef struct thredo_stack thredo_stack;
+
+/* Reserve a stack of at least `size` usable bytes (rounded up to pages) with an
+ * inaccessible guard page below it; memory is committed lazily by the OS. Freed
+ * stacks go to a small per-process pool and are reused for the same size.
+ * Returns 0 and *out, or -EINVAL (size 0 or absurd), -ENOMEM. Any thread. */
+THREDO_API int thredo_stack_alloc(size_t size, thredo_stack **out);
+/* Return a stack to the pool (or the OS). NULL is ignored. Any thread. */
+THREDO_API void thredo_stack_free(thredo_stack *stack);
+/* Lowest usable address (just above the guard page) and usable size. */
+THREDO_API void *thredo_stack_base(const thredo_stack *stack);
+THREDO_API size_t thredo_stack_size(const thredo_stack *stack);
+
+/* ---------------------------------------------------------------- native fibers */
+
+typedef struct thredo_fiber thredo_fiber;
+
+/* Entry point of a native fiber: runs on the fiber's stack; its return value is the
+ * fiber's result. */
+typedef intptr_t (*thredo_fiber_fn)(intptr_t argument);
+
+/* Create a suspended native fiber that will run entry(argument) on a new stack of
+ * stack_size bytes (0 means 64 KiB). Returns 0 and *out, or -EINVAL, -ENOMEM. */
+THREDO_API int thredo_fiber_create(thredo_fiber_fn entry, intptr_t argument,
+                                   size_t stack_size, thredo_fiber **out);
+
+/* Switch from the calling thread into `fiber` until it yields or returns.
+ * `value` is what the fiber's pending thredo_fiber_yield() returns (ignored on the
+ * first resume). On return *out holds the yielded value or the entry's result.
+ * Returns 0 if the fiber yielded, 1 if it has finished, -EINVAL if it is NULL,
+ * finished, or already running, or -EDEADLK when called from inside a fiber.
+ * The resuming thread is the fiber's host until it yields; resume a fiber from one
+ * and the same OS thread always (C code keeps thread-local state). */
+THREDO_API int thredo_fiber_resume(thredo_fiber *fiber, intptr_t value, intptr_t *out);
+
+/* From code running on a native fiber: switch back to the thread that resumed it,
+ * handing it `value`; returns the value passed to the next thredo_fiber_resume.
+ * Calling it off a fiber is a broken invariant and aborts with a message. */
+THREDO_API intptr_t thredo_fiber_yield(intptr_t value);
+
+/* The native fiber running on this thread, or NULL. */
+THREDO_API thredo_fiber *thredo_fiber_current(void);
+
+/* Whether the fiber has returned from its entry. */
+THREDO_API int thredo_fiber_is_finished(const thredo_fiber *fiber);
+
+/* Free a fiber that has finished or was never resumed (its stack goes back to the
+ * pool). A fiber suspended mid-run is freed without unwinding its C frames.
+ * NULL is ignored. Not from the fiber itself. */
+THREDO_API void thredo_fiber_destroy(thredo_fiber *fiber);
+
+/* ---------------------------------------------------------------- parker / baton */
+
+typedef struct thredo_parker thredo_parker;
+
+/* A parker is one OS thread's place to wait for the baton. It holds at most one
+ * permit: thredo_parker_wake() gives it, a wait consumes it, so a wake that comes
+ * before the wait is never lost.
+ * spin: iterations to spin on the permit before sleeping in the kernel (0 = none).
+ * Returns 0 and *out, or -ENOMEM. */
+THREDO_API int thredo_parker_create(uint32_t spin, thredo_parker **out);
+THREDO_API void thredo_parker_destroy(thredo_parker *parker);
+/* Change the spin budget (iterations). Any thread. */
+THREDO_API void thredo_parker_set_spin(thredo_parker *parker, uint32_t spin);
+
+/* Give the permit and wake the waiter if it sleeps. Any thread. Returns 0. */
+THREDO_API int thredo_parker_wake(thredo_parker *parker);
+
+/* Wait for the permit, at most timeout_ns nanoseconds (negative = forever), then
+ * consume it. Returns 0, or -ETIMEDOUT. Only the parker's own thread. */
+THREDO_API int thredo_parker_wait(thredo_parker *parker, int64_t timeout_ns);
+
+/* The baton switch: wake `target`, then wait on `self` until handed the baton
+ * again. Equivalent to wake(target) + wait(self, -1) in one call. Returns 0. */
+THREDO_API int thredo_baton_switch(thredo_parker *self, thredo_parker *target);
+
+/* ---------------------------------------------------------------- poller */
+
+typedef struct thredo_poller thredo_poller;
+
+/* Interest and readiness bits. */
+#define THREDO_POLL_READABLE 0x1u
+#define THREDO_POLL_WRITABLE 0x2u
+#define THREDO_POLL_ERROR    0x4u /* readiness only */
+#define THREDO_POLL_HANGUP   0x8u /* readiness only */
+
+typedef struct thredo_poll_event {
+    uint64_t token;  /* the token given at registration */
+    uint32_t events; /* THREDO_POLL_* bits */
+    uint32_t reserved;
+} thredo_poll_event;
+
+/* Create a poller with its wake handle. Returns 0 and *out, or a negative errno. */
+THREDO_API int thredo_poller_create(thredo_poller **out);
+THREDO_API void thredo_poller_destroy(thredo_poller *poller);
+
+/* Registration is level-triggered and one-shot (see poller_epoll.c, "Discussion"):
+ * add/modify arm the descriptor for one report of `interest`; after it is reported
+ * the descriptor stays registered but disarmed until modify re-arms it.
+ * fd is a file descriptor (Linux) or a SOCKET/HANDLE (Windows).
+ * Return 0 or a negative errno (-EEXIST, -ENOENT, -EBADF, -EINVAL ...). */
+THREDO_API int thredo_poller_add(thredo_poller *poller, intptr_t fd, uint32_t interest,
+                                 uint64_t token);
+THREDO_API int thredo_poller_modify(thredo_poller *poller, intptr_t fd, uint32_t interest,
+                                    uint64_t token);
+THREDO_API int thredo_poller_remove(thredo_poller *poller, intptr_t fd);
+
+/* Wait up to timeout_ns (negative = forever, 0 = poll) for readiness; fill at most
+ * `capacity` events. Returns the number filled (0 on timeout or wake), or a negative
+ * errno. A wake consumed by this call is not reported as an event.
+ * One thread at a time. */
+THREDO_API int thredo_poller_wait(thredo_poller *poller, thredo_poll_event *events,
+                                  int capacity, int64_t timeout_ns);
+
+/* End a current or the next thredo_poller_wait early. Any thread; wakes coalesce.
+ * Returns 0 or a negative errno. */
+THREDO_API int thredo_poller_wake(thredo_poller *poller);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* THREDO_NATIVE_H */

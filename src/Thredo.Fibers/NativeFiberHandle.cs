@@ -1,0 +1,41 @@
+using System.Runtime.InteropServices;
+
+namespace Thredo.Fibers;
+
+/// <summary>
+/// A native fiber (<c>thredo_fiber</c>): C code on its own switched stack. Only native frames ever sit
+/// on that stack while it is suspended (see DESIGN.md, "Native fibers").
+/// </summary>
+internal sealed class NativeFiberHandle : SafeHandle
+{
+    /// <summary>Used by the marshaller.</summary>
+    public NativeFiberHandle() : base(IntPtr.Zero, ownsHandle: true) { }
+
+    /// <inheritdoc/>
+    public override bool IsInvalid => handle == IntPtr.Zero;
+
+    /// <summary>Creates a suspended fiber that will run the C function <paramref name="entry"/>(<paramref name="argument"/>).</summary>
+    internal static NativeFiberHandle Create(IntPtr entry, IntPtr argument, nuint stackSize)
+    {
+        ThrowHelper.Check(ThredoNative.thredo_fiber_create(entry, argument, stackSize, out NativeFiberHandle fiber), "thredo_fiber_create");
+        return fiber;
+    }
+
+    /// <summary>Runs the fiber on this thread until it yields or returns.</summary>
+    /// <returns>True if it has finished (<paramref name="result"/> is its return value); false if it yielded <paramref name="result"/>.</returns>
+    internal bool Resume(IntPtr value, out IntPtr result) =>
+        ThrowHelper.Check(ThredoNative.thredo_fiber_resume(this, value, out result), "thredo_fiber_resume") == 1;
+
+    /// <summary>Whether the fiber has returned from its entry.</summary>
+    internal bool IsFinished => ThredoNative.thredo_fiber_is_finished(this) != 0;
+
+    /// <summary>The name of the compiled-in switch: "asm", "ucontext" or "winfiber".</summary>
+    internal static unsafe string SwitchKind => Marshal.PtrToStringUTF8((IntPtr)ThredoNative.thredo_switch_kind()) ?? "";
+
+    /// <inheritdoc/>
+    protected override bool ReleaseHandle()
+    {
+        ThredoNative.thredo_fiber_destroy(handle);
+        return true;
+    }
+}

@@ -1,0 +1,42 @@
+using System.Runtime.InteropServices;
+
+namespace Thredo.Fibers;
+
+/// <summary>
+/// One <c>LibraryImport</c> per export of <c>native/include/thredo_native.h</c>, under the same
+/// name and with blittable signatures. Functions returning <see cref="int"/> return 0 (or a count)
+/// on success and a negative errno on failure; <see cref="ThrowHelper"/> turns those into exceptions.
+/// </summary>
+internal static unsafe partial class ThredoNative
+{
+    private const string Lib = NativeLibraryResolver.LibraryName;
+
+    [LibraryImport(Lib)] internal static partial byte* thredo_switch_kind();
+
+    [LibraryImport(Lib)] internal static partial int thredo_stack_alloc(nuint size, out StackHandle stack);
+    [LibraryImport(Lib)] internal static partial void thredo_stack_free(IntPtr stack);
+    [LibraryImport(Lib)] internal static partial void* thredo_stack_base(StackHandle stack);
+    [LibraryImport(Lib)] internal static partial nuint thredo_stack_size(StackHandle stack);
+
+    [LibraryImport(Lib)] internal static partial int thredo_fiber_create(IntPtr entry, IntPtr argument, nuint stackSize, out NativeFiberHandle fiber);
+    [LibraryImport(Lib)] internal static partial int thredo_fiber_resume(NativeFiberHandle fiber, IntPtr value, out IntPtr result);
+    [LibraryImport(Lib)] internal static partial IntPtr thredo_fiber_yield(IntPtr value);
+    [LibraryImport(Lib)] internal static partial IntPtr thredo_fiber_current();
+    [LibraryImport(Lib)] internal static partial int thredo_fiber_is_finished(NativeFiberHandle fiber);
+    [LibraryImport(Lib)] internal static partial void thredo_fiber_destroy(IntPtr fiber);
+
+    [LibraryImport(Lib)] internal static partial int thredo_parker_create(uint spin, out ParkerHandle parker);
+    [LibraryImport(Lib)] internal static partial void thredo_parker_destroy(IntPtr parker);
+    [LibraryImport(Lib)] internal static partial void thredo_parker_set_spin(ParkerHandle parker, uint spin);
+    [LibraryImport(Lib)] internal static partial int thredo_parker_wake(ParkerHandle parker);
+    [LibraryImport(Lib)] internal static partial int thredo_parker_wait(ParkerHandle parker, long timeoutNs);
+    [LibraryImport(Lib)] internal static partial int thredo_baton_switch(ParkerHandle self, ParkerHandle target);
+
+    [LibraryImport(Lib)] internal static partial int thredo_poller_create(out PollerHandle poller);
+    [LibraryImport(Lib)] internal static partial void thredo_poller_destroy(IntPtr poller);
+    [LibraryImport(Lib)] internal static partial int thredo_poller_add(PollerHandle poller, IntPtr fd, uint interest, ulong token);
+    [LibraryImport(Lib)] internal static partial int thredo_poller_modify(PollerHandle poller, IntPtr fd, uint interest, ulong token);
+    [LibraryImport(Lib)] internal static partial int thredo_poller_remove(PollerHandle poller, IntPtr fd);
+    [LibraryImport(Lib)] internal static partial int thredo_poller_wait(PollerHandle poller, PollEvent* events, int capacity, long timeoutNs);
+    [LibraryImport(Lib)] internal static partial int thredo_poller_wake(PollerHandle poller);
+}
