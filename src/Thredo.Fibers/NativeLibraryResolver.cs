@@ -51,11 +51,19 @@ internal static class NativeLibraryResolver
     {
         if (libraryName != LibraryName)
             return IntPtr.Zero;
-        string path = ExpectedPath;
+        return LoadFrom(ExpectedPath);
+    }
+
+    /// <summary>Loads the library at <paramref name="path"/>, or throws a <see cref="DllNotFoundException"/> that says how to build it.</summary>
+    internal static IntPtr LoadFrom(string path)
+    {
         if (NativeLibrary.TryLoad(path, out IntPtr handle))
             return handle;
-        throw new DllNotFoundException(
-            $"Thredo's native library was not found at '{path}'. Build it with ./build.sh (or build.ps1 on Windows), " +
-            "which compiles native/ with CMake and copies the result next to the assembly.");
+        throw new DllNotFoundException(MissingLibraryMessage(path));
     }
+
+    /// <summary>The message of the <see cref="DllNotFoundException"/> thrown when the library is not at <paramref name="path"/>.</summary>
+    internal static string MissingLibraryMessage(string path) =>
+        $"Thredo's native library was not found at '{path}'. Build it with ./build.sh (or build.ps1 on Windows), " +
+        "which compiles native/ with CMake and copies the result next to the assembly.";
 }

@@ -1,0 +1,180 @@
+using System.Diagnostics;
+using Thredo.Kernel;
+
+namespace Thredo;
+
+// Cancellation and timeouts, delivered at blocking operations (Trio's and Curio's rules):
+//  - Cancel() marks the fiber. The mark is delivered as FiberCancelledException at the fiber's next
+//    blocking operation, or at once if it is parked now. Delivery clears the mark, so a fiber that
+//    catches it and blocks again is not cancelled twice unless cancelled again.
+//  - A timeout scope whose deadline passes is "fired"; it is delivered like a cancellation, as
+//    FiberTimeoutException owned by the OUTERMOST fired scope, so an outer deadline passes through
+//    inner scopes untouched. A scope that closes before its firing was delivered discards it.
+//  - Inside DisableCancellation nothing is delivered; delivery resumes at the first blocking
+//    operation after the outermost such scope ends. Cancellation wins over timeouts.
+// All of this state is guarded by Runtime.Gate.
+public partial class Fiber
+{
+    private bool _cancelPending;           // Cancel() not yet delivered
+    private bool _cancelDelivered;         // a FiberCancelledException of ours was thrown
+    private int _cancelDeferral;           // open DisableCancellation scopes
+    private TimeoutScopeState? _timeouts;  // innermost open timeout scope (linked outward)
+
+    /// <summary>How many cancellations and timeouts have been thrown into this fiber.</summary>
+    internal int InterruptsDelivered { get; private set; }
+
+    private bool InterruptDeliverableLocked =>
+        _cancelDeferral == 0 && (_cancelPending || OutermostFiredLocked() is not null);
+
+    private TimeoutScopeState? OutermostFiredLocked()
+    {
+        TimeoutScopeState? found = null;
+        for (TimeoutScopeState? s = _timeouts; s is not null; s = s.Outer)
+            if (s.Fired && !s.Delivered)
+                found = s;
+        return found;
+    }
+
+    /// <summary>Marks the fiber cancelled and, if it is parked and may be interrupted, aborts its wait. Any thread.</summary>
+    internal void RequestCancel()
+    {
+        Waiter? target;
+        lock (Runtime.Gate)
+        {
+            if (_finalBox is not null)
+                return;
+            _cancelPending = true;
+            target = InterruptTargetLocked();
+        }
+        target?.AbortAndSignal();
+    }
+
+    /// <summary>A timeout scope's timer: fire the scope and interrupt the fiber's wait if deliverable. Holder thread.</summary>
+    internal void OnTimeoutFired(TimeoutScopeState scope)
+    {
+        Waiter? target;
+        lock (Runtime.Gate)
+        {
+            if (scope.Closed)
+                return;
+            scope.Fired = true;
+            target = InterruptTargetLocked();
+        }
+        target?.AbortAndSignal();
+    }
+
+    private Waiter? InterruptTargetLocked() =>
+        SchedState == FiberState.Blocked && InterruptDeliverableLocked ? CurrentWaiter : null;
+
+    /// <summary>Throws the pending cancellation or timeout, if one may be delivered now. Calling fiber only.</summary>
+    internal void ThrowIfInterrupted()
+    {
+        Debug.Assert(t_current == this);
+        Exception? interrupt;
+        lock (Runtime.Gate)
+            interrupt = TakeInterruptLocked();
+        if (interrupt is not null)
+            throw interrupt;
+    }
+
+    private Exception? TakeInterruptLocked()
+    {
+        if (_cancelDeferral > 0)
+            return null;
+        if (_cancelPending)
+        {
+            _cancelPending = false;
+            _cancelDelivered = true;
+            InterruptsDelivered++;
+            return new FiberCancelledException(this);
+        }
+        if (OutermostFiredLocked() is TimeoutScopeState scope)
+        {
+            scope.Delivered = true;
+            InterruptsDelivered++;
+            return new FiberTimeoutException(scope);
+        }
+        return null;
+    }
+
+    /// <summary>
+    /// Parks the calling fiber until <paramref name="waiter"/> is completed, giving the baton away
+    /// meanwhile. Throws the interrupt that aborted the wait, after its undo has run.
+    /// </summary>
+    internal void Park(Waiter waiter)
+    {
+        Debug.Assert(t_current == this);
+        bool abortHere = false;
+        lock (Runtime.Gate)
+        {
+            if (waiter.IsDone)
+                return;
+            if (InterruptDeliverableLocked)
+                abortHere = waiter.TryAbort();   // lost: a waker won, and the interrupt stays pending
+            else
+            {
+                CurrentWaiter = waiter;
+                SchedState = FiberState.Blocked;
+            }
+        }
+        if (abortHere)
+        {
+            waiter.Undo();
+            ThrowIfInterrupted();
+            return;
+        }
+        // If a waker already won, it has queued us and the hand-off may come straight back.
+        Kernel.HandOff(Thread!, comeBack: true, canIdle: true);
+        lock (Runtime.Gate)
+            CurrentWaiter = null;
+        Debug.Assert(waiter.IsDone, "a parked fiber was resumed before its wait ended");
+        if (waiter.IsAborted)
+        {
+            ThrowIfInterrupted();
+            Debug.Fail("a wait was aborted with no interrupt to deliver");
+        }
+    }
+
+    /// <summary>Opens a timeout scope on the calling fiber. Calling fiber only.</summary>
+    internal TimeoutScopeState OpenTimeout(TimeSpan delay, bool ignore)
+    {
+        var scope = new TimeoutScopeState(this, ignore);
+        lock (Runtime.Gate)
+        {
+            scope.Outer = _timeouts;
+            _timeouts = scope;
+            scope.Timer.Deadline = Clock.After(delay);
+            Kernel.AddTimerLocked(scope.Timer);
+        }
+        return scope;
+    }
+
+    /// <summary>Closes the innermost timeout scope, removing its timer; a firing not yet delivered is discarded.</summary>
+    internal void CloseTimeout(TimeoutScopeState scope)
+    {
+        lock (Runtime.Gate)
+        {
+            if (scope.Closed)
+                return;
+            if (_timeouts != scope)
+                throw new InvalidOperationException("Timeout scopes must be disposed in the reverse order of opening (use 'using').");
+            _timeouts = scope.Outer;
+            scope.Closed = true;
+            Kernel.RemoveTimerLocked(scope.Timer);
+        }
+    }
+
+    /// <summary>Enters a DisableCancellation scope. Calling fiber only.</summary>
+    internal void DeferInterrupts()
+    {
+        lock (Runtime.Gate)
+            _cancelDeferral++;
+    }
+
+    /// <summary>Leaves a DisableCancellation scope; delivery resumes at the next blocking operation.</summary>
+    internal void ResumeInterrupts()
+    {
+        lock (Runtime.Gate)
+            _cancelDeferral--;
+    }
+}

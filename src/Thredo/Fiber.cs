@@ -1,0 +1,109 @@
+using System.Diagnostics;
+using Thredo.Kernel;
+
+namespace Thredo;
+
+/// <summary>
+/// A fiber: blocking-style code whose every blocking operation (sleep, join, queue, lock, ...) is
+/// served by Thredo's kernel, so it can be cancelled or timed out cleanly at its next blocking
+/// operation. Like <see cref="Task"/>, the class holds both the static entry points
+/// (<see cref="Run(Action, FiberOptions?)"/>, <see cref="Spawn(Action, string?)"/>, <see cref="Sleep(TimeSpan)"/>, ...)
+/// and the handle of one fiber.
+/// </summary>
+/// <remarks>
+/// Each fiber runs on an OS thread of its own (pooled), and only the fiber holding its kernel's baton
+/// runs; so <c>[ThreadStatic]</c>, <c>lock</c>, exceptions, debuggers and the GC behave as on any thread.
+/// </remarks>
+[DebuggerDisplay("Fiber {Id} '{Name}' {State}")]
+public partial class Fiber
+{
+    private static long s_nextId;
+    [ThreadStatic] private static Fiber? t_current;
+
+    private readonly Delegate _body;
+    private readonly ExecutionContext? _context;
+
+    private protected Fiber(Delegate body, string? name, FiberRuntime runtime, Kernel.Kernel kernel, FiberGroup? group)
+    {
+        _body = body;
+        Id = Interlocked.Increment(ref s_nextId);
+        Name = name ?? $"fiber-{Id}";
+        Runtime = runtime;
+        Kernel = kernel;
+        Group = group;
+        _context = ExecutionContext.Capture();
+        _joiners = new WaitQueue(_completionLock);
+    }
+
+    /// <summary>The fiber's unique id within the process.</summary>
+    public long Id { get; }
+
+    /// <summary>The name given at spawn, or <c>fiber-{Id}</c>.</summary>
+    public string Name { get; }
+
+    /// <summary>
+    /// Where the fiber is in its life: <see cref="FiberState.Created"/>, <see cref="FiberState.Ready"/>,
+    /// <see cref="FiberState.Running"/>, <see cref="FiberState.Blocked"/>, then one of the final states
+    /// <see cref="FiberState.Completed"/>, <see cref="FiberState.Faulted"/> or <see cref="FiberState.Cancelled"/>.
+    /// A snapshot: it may change as soon as it is read.
+    /// </summary>
+    public FiberState State => FinalState ?? SchedState;
+
+    /// <summary>True once the fiber has ended (completed, faulted or cancelled).</summary>
+    public bool IsCompleted => _finalBox is not null;
+
+    /// <summary>
+    /// The exception that ended the fiber: its failure once <see cref="FiberState.Faulted"/>, or the
+    /// <see cref="FiberCancelledException"/> once <see cref="FiberState.Cancelled"/>; null otherwise.
+    /// </summary>
+    public Exception? Exception => _exception;
+
+    /// <summary>The fiber running on the calling thread.</summary>
+    /// <exception cref="InvalidOperationException">The caller is not a fiber (use <see cref="IsOnFiber"/> to ask).</exception>
+    public static Fiber Current => t_current ?? throw new InvalidOperationException(
+        "Fiber.Current was read off a fiber. Start fibers with Fiber.Run or Fiber.Spawn, or check Fiber.IsOnFiber first.");
+
+    /// <summary>True when the calling thread is running a fiber.</summary>
+    public static bool IsOnFiber => t_current is not null;
+
+    internal static Fiber? CurrentOrNull => t_current;
+
+    // ---- Scheduling state (guarded by Runtime.Gate) ------------------------------------------
+    internal readonly FiberRuntime Runtime;          // the Fiber.Run it belongs to
+    internal readonly Kernel.Kernel Kernel;          // whose baton it runs under
+    internal readonly FiberGroup? Group;             // the group that spawned it, if any
+    internal FiberThread? Thread;                    // the OS thread running it
+    internal FiberState SchedState;                  // Created, Ready, Running or Blocked
+    internal Waiter? CurrentWaiter;                  // what it is parked on; null when not parked
+
+    /// <inheritdoc/>
+    public override string ToString() => $"Fiber {Id} '{Name}' ({State})";
+
+    /// <summary>Runs the body on the calling (pooled) thread, which has just been handed the baton.</summary>
+    internal void RunOnThisThread()
+    {
+        t_current = this;
+        Exception? failure = null;
+        try
+        {
+            if (_context is null)
+                Execute(_body);
+            else
+                ExecutionContext.Run(_context, static s => { var f = (Fiber)s!; f.Execute(f._body); }, this);
+        }
+#pragma warning disable CA1031 // A fiber's failure belongs to the fiber, never to the thread that ran it.
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            failure = e;
+        }
+        finally
+        {
+            t_current = null;
+        }
+        End(failure);
+    }
+
+    /// <summary>Runs the body and stores its result (<see cref="Fiber{T}"/> has one).</summary>
+    private protected virtual void Execute(Delegate body) => ((Action)body)();
+}

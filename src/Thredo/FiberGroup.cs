@@ -1,0 +1,231 @@
+using System.Diagnostics;
+using Thredo.Kernel;
+
+namespace Thredo;
+
+/// <summary>
+/// Fibers spawned and joined together under a <see cref="GroupWait"/> policy. A member that fails
+/// cancels the others at once, and <see cref="Join"/> then throws <see cref="FiberGroupException"/>
+/// holding every failure. Disposing the group never leaves a member running.
+/// </summary>
+/// <remarks>Use it from the fibers of one <see cref="Fiber.Run(Action, FiberOptions?)"/>; typically <c>using var g = new FiberGroup(...)</c>.</remarks>
+[DebuggerDisplay("{ToString(),nq}")]
+public sealed class FiberGroup : IDisposable
+{
+    private readonly Lock _lock = new();
+    private readonly GroupWait _wait;
+    private readonly List<Fiber> _members = [];         // every member spawned (under _lock)
+    private readonly Queue<Fiber> _ended = new();       // ended members Join has not looked at yet
+    private readonly WaitQueue _waiters;                // Join waiting for the next member to end
+    private readonly List<Exception> _failures = [];    // members that faulted
+    private int _endedCount;                            // members ended so far
+    private bool _cancelling;                           // the group is cancelling its members
+    private bool _joined;                               // Join has run to the end
+    private Fiber? _completed;
+    private readonly Fiber? _owner;                     // the fiber that created the group
+    private readonly int _ownerInterrupts;              // its delivered interrupts at creation
+
+    /// <summary>Creates an empty group.</summary>
+    /// <param name="wait">The policy <see cref="Join"/> applies.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="wait"/> is not a <see cref="GroupWait"/> value.</exception>
+    public FiberGroup(GroupWait wait = GroupWait.All)
+    {
+        if (!Enum.IsDefined(wait))
+            throw new ArgumentOutOfRangeException(nameof(wait), wait, "Use one of the GroupWait values.");
+        _wait = wait;
+        _waiters = new WaitQueue(_lock);
+        _owner = Fiber.CurrentOrNull;
+        _ownerInterrupts = _owner?.InterruptsDelivered ?? 0;
+    }
+
+    /// <summary>Starts <paramref name="body"/> as a member.</summary>
+    /// <param name="body">The member's body.</param>
+    /// <param name="name">A name for diagnostics; null for <c>fiber-{Id}</c>.</param>
+    /// <returns>The member's handle.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="body"/> is null.</exception>
+    /// <exception cref="InvalidOperationException">The caller is not a fiber, or the group was joined or disposed.</exception>
+    public Fiber Spawn(Action body, string? name = null)
+    {
+        ArgumentNullException.ThrowIfNull(body);
+        return Add(() => Fiber.SpawnCore(body, name, this));
+    }
+
+    /// <summary>Starts <paramref name="body"/> as a member with a result.</summary>
+    /// <typeparam name="T">The result type.</typeparam>
+    /// <param name="body">The member's body.</param>
+    /// <param name="name">A name for diagnostics; null for <c>fiber-{Id}</c>.</param>
+    /// <returns>The member's handle.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="body"/> is null.</exception>
+    /// <exception cref="InvalidOperationException">The caller is not a fiber, or the group was joined or disposed.</exception>
+    public Fiber<T> Spawn<T>(Func<T> body, string? name = null)
+    {
+        ArgumentNullException.ThrowIfNull(body);
+        return Add(() => Fiber.SpawnCore(body, name, this));
+    }
+
+    private TFiber Add<TFiber>(Func<TFiber> spawn) where TFiber : Fiber
+    {
+        lock (_lock)
+        {
+            if (_joined || _cancelling)
+                throw new InvalidOperationException("This FiberGroup has been joined, cancelled or disposed; start a new group.");
+            // Spawning under the lock keeps the member list ahead of OnMemberEnded even on another kernel.
+            TFiber fiber = spawn();
+            _members.Add(fiber);
+            return fiber;
+        }
+    }
+
+    /// <summary>The winner for <see cref="GroupWait.Any"/> and <see cref="GroupWait.Object"/> once joined; otherwise null.</summary>
+    public Fiber? Completed => _completed;
+
+    /// <summary>The winner's result (null for a fiber without one, or when there is no winner).</summary>
+    public object? Result => (_completed as IBoxedResult)?.BoxedResult;
+
+    /// <summary>A snapshot of the members, in spawn order.</summary>
+    public IReadOnlyList<Fiber> Fibers
+    {
+        get
+        {
+            lock (_lock)
+                return [.. _members];
+        }
+    }
+
+    /// <summary>
+    /// Waits as the policy says. <see cref="GroupWait.All"/>: every member. <see cref="GroupWait.Any"/>:
+    /// the first member to complete, then cancels the rest. <see cref="GroupWait.Object"/>: the first
+    /// member to complete with a non-null result, then cancels the rest. <see cref="GroupWait.None"/>:
+    /// cancels every member still running. In every case Join returns only once every member has ended.
+    /// A cancellation point; if the caller is cancelled while joining, the members are cancelled too.
+    /// </summary>
+    /// <exception cref="FiberGroupException">One or more members faulted (the others were cancelled); it holds every failure.</exception>
+    /// <exception cref="FiberCancelledException">The calling fiber was cancelled while joining.</exception>
+    /// <exception cref="FiberTimeoutException">A timeout of the calling fiber expired while joining.</exception>
+    public void Join()
+    {
+        try
+        {
+            if (_wait == GroupWait.None)
+                CancelRemaining();
+            while (NextEnded() is Fiber f)
+            {
+                if (_completed is null && IsWinner(f))
+                {
+                    _completed = f;
+                    CancelRemaining();
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            Cancel();
+            throw;
+        }
+        lock (_lock)
+            _joined = true;
+        ThrowIfFailed();
+    }
+
+    private bool IsWinner(Fiber f) => f.State == FiberState.Completed && _wait switch
+    {
+        GroupWait.Any => true,
+        GroupWait.Object => f is IBoxedResult r && r.BoxedResult is not null,
+        _ => false,
+    };
+
+    /// <summary>Cancels every member and waits until all have ended. Idempotent. Waits with cancellation deferred.</summary>
+    public void Cancel()
+    {
+        CancelRemaining();
+        using (Fiber.IsOnFiber ? Fiber.DisableCancellation() : null)
+            while (NextEnded() is not null) { }
+    }
+
+    /// <summary>
+    /// Ends the group. If it was not joined, applies the policy as <see cref="Join"/> would (for
+    /// <see cref="GroupWait.None"/>: cancels every member); if the caller is being cancelled meanwhile,
+    /// cancels the members instead. Never leaves a member running.
+    /// </summary>
+    /// <exception cref="FiberGroupException">The group was not joined and members faulted.</exception>
+    public void Dispose()
+    {
+        bool joined;
+        lock (_lock)
+            joined = _joined;
+        if (joined)
+            return;
+        // A cancellation or timeout delivered to the owner inside the group's scope is unwinding
+        // through here: waiting for members by the policy would outlive it, so cancel them.
+        if (_owner is not null && _owner.InterruptsDelivered != _ownerInterrupts)
+            Cancel();
+        else
+            Join();
+    }
+
+    /// <summary>A member ended: queue it for Join, and on a failure cancel the others. Member's thread.</summary>
+    internal void OnMemberEnded(Fiber member)
+    {
+        Waiter? w;
+        bool failed = member.State == FiberState.Faulted;
+        lock (_lock)
+        {
+            _ended.Enqueue(member);
+            _endedCount++;
+            if (failed)
+                _failures.Add(member.Exception!);
+            w = _waiters.CompleteFirst();
+        }
+        w?.Signal();
+        if (failed)
+            CancelRemaining();
+    }
+
+    /// <summary>The next ended member Join has not seen, waiting for one; null once every member has been seen.</summary>
+    private Fiber? NextEnded()
+    {
+        Blocking.Checkpoint();
+        while (true)
+        {
+            Waiter w;
+            lock (_lock)
+            {
+                if (_ended.TryDequeue(out Fiber? f))
+                    return f;
+                if (_endedCount == _members.Count)
+                    return null;
+                w = Blocking.For(_waiters, $"FiberGroup.Join ({_members.Count - _endedCount} of {_members.Count} running)");
+                _waiters.Enqueue(w);
+            }
+            Blocking.Wait(w);
+        }
+    }
+
+    private void CancelRemaining()
+    {
+        Fiber[] members;
+        lock (_lock)
+        {
+            _cancelling = true;
+            members = [.. _members];
+        }
+        foreach (Fiber m in members)
+            m.RequestCancel();
+    }
+
+    private void ThrowIfFailed()
+    {
+        Exception[] failures;
+        lock (_lock)
+            failures = [.. _failures];
+        if (failures.Length > 0)
+            throw new FiberGroupException($"{failures.Length} fiber(s) of the group failed; the others were cancelled.", failures);
+    }
+
+    /// <inheritdoc/>
+    public override string ToString()
+    {
+        lock (_lock)
+            return $"FiberGroup({_wait}): {_members.Count - _endedCount} of {_members.Count} running";
+    }
+}
