@@ -11,6 +11,8 @@
  */
 #if !defined(_WIN32)
 #error "switch_winfiber.c is for Windows only"
+#elif !defined(__x86_64__)
+#error "switch_winfiber.c: FP control save/restore is written for x86-64 only"
 #endif
 
 #include "internal.h"
@@ -25,6 +27,23 @@ const int thredo_switch_uses_stack = 0;
  * are suspended (not finished) right now. */
 static _Thread_local int tl_converted;
 static _Thread_local long tl_suspended;
+
+/* FIBER_FLAG_FLOAT_SWITCH should keep MXCSR and the x87 control word per fiber, but
+ * Wine ignores it; saving them around each switch ourselves costs a few cycles and
+ * gives the same per-fiber rounding modes everywhere (like the asm switch). */
+typedef struct { uint32_t mxcsr; uint16_t x87_cw; } fp_control;
+
+static inline fp_control fp_save(void)
+{
+    fp_control c;
+    __asm__ __volatile__("stmxcsr %0\n\tfnstcw %1" : "=m"(c.mxcsr), "=m"(c.x87_cw));
+    return c;
+}
+
+static inline void fp_restore(fp_control c)
+{
+    __asm__ __volatile__("ldmxcsr %0\n\tfldcw %1" :: "m"(c.mxcsr), "m"(c.x87_cw));
+}
 
 static VOID CALLBACK trampoline(LPVOID param)
 {
@@ -66,7 +85,9 @@ intptr_t thredo_switch_into(thredo_fiber *f, intptr_t value)
         tl_suspended--;
     }
     f->transfer = value;
+    fp_control mine = fp_save();
     SwitchToFiber(f->ctx);
+    fp_restore(mine);
     if (f->state != THREDO_FIBER_FINISHED) {
         f->host_counted = 1;
         tl_suspended++;
@@ -80,6 +101,8 @@ intptr_t thredo_switch_into(thredo_fiber *f, intptr_t value)
 intptr_t thredo_switch_out(thredo_fiber *f, intptr_t value)
 {
     f->transfer = value;
+    fp_control mine = fp_save();
     SwitchToFiber(f->host_ctx);
+    fp_restore(mine);
     return f->transfer;
 }

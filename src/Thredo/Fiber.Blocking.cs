@@ -60,7 +60,8 @@ public partial class Fiber
     /// the fiber gives the baton away, runs <paramref name="work"/> on its own thread, then waits for
     /// the baton again. A cancellation point on entry; <paramref name="work"/> itself is not
     /// interrupted, and a cancellation arriving meanwhile is delivered at the next blocking operation.
-    /// Off a fiber it just runs <paramref name="work"/>.
+    /// While <paramref name="work"/> runs, the thread is not a fiber (<see cref="IsOnFiber"/> is false), so
+    /// Thredo primitives it uses block the thread. Off a fiber it just runs <paramref name="work"/>.
     /// </summary>
     /// <typeparam name="T">The result type.</typeparam>
     /// <param name="work">The blocking code.</param>
@@ -76,12 +77,16 @@ public partial class Fiber
         lock (self.Runtime.Gate)
             self.SchedState = FiberState.Blocked;   // parked with no waiter: "off running foreign code"
         self.Kernel.HandOff(self.Thread!, comeBack: false, canIdle: false);
+        // Off the kernel this thread is a plain thread: Thredo primitives used by the work block the
+        // thread (and count as outside use), instead of parking a fiber that holds no baton.
+        t_current = null;
         try
         {
             return work();
         }
         finally
         {
+            t_current = self;
             lock (self.Runtime.Gate)
                 self.Kernel.MakeReadyLocked(self);
             self.Thread!.Parker.Wait();   // until dispatched

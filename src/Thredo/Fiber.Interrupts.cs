@@ -70,6 +70,7 @@ public partial class Fiber
     internal void ThrowIfInterrupted()
     {
         Debug.Assert(t_current == this);
+        Kernel.FireExpiredTimers();   // a deadline that passed during computation counts now
         Exception? interrupt;
         lock (Runtime.Gate)
             interrupt = TakeInterruptLocked();

@@ -194,7 +194,7 @@ public partial class Fiber
         {
             if (_finalBox is not null)
                 return;
-            w = Blocking.For(_joiners, $"Join({this})");
+            w = Blocking.For(_joiners, "Join", this);
             _joiners.Enqueue(w);
         }
         Blocking.Wait(w);

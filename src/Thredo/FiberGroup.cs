@@ -194,7 +194,7 @@ public sealed class FiberGroup : IDisposable
                     return f;
                 if (_endedCount == _members.Count)
                     return null;
-                w = Blocking.For(_waiters, $"FiberGroup.Join ({_members.Count - _endedCount} of {_members.Count} running)");
+                w = Blocking.For(_waiters, "Join", this);
                 _waiters.Enqueue(w);
             }
             Blocking.Wait(w);

@@ -122,8 +122,8 @@ internal sealed class FiberRuntime : IDisposable
     {
         var sb = new StringBuilder("Deadlock: every fiber waits on something that nothing can satisfy.");
         foreach (Fiber f in _live.OrderBy(f => f.Id))
-            sb.Append(Environment.NewLine).Append("  fiber ").Append(f.Id).Append(" '").Append(f.Name).Append("' waits on ")
-              .Append(f.CurrentWaiter?.Description ?? "nothing");
+            sb.Append(Environment.NewLine).Append("  fiber ").Append(f.Id).Append(" '").Append(f.Name).Append("' is blocked in ")
+              .Append(f.CurrentWaiter?.Describe() ?? "nothing");
         return sb.ToString();
     }
 

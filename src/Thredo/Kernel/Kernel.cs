@@ -23,6 +23,7 @@ internal sealed class Kernel : IDisposable
     internal readonly FiberRuntime Runtime;                  // the Fiber.Run this kernel belongs to
     private readonly Queue<Fiber> _ready = new();            // runnable fibers, FIFO
     private readonly TimerQueue _timers = new();             // sleeps and timeout deadlines
+    private long _nextDeadline = long.MaxValue;              // _timers' earliest deadline, readable without the gate
     private readonly PollerHandle _poller;                   // epoll / IOCP and its wake handle
     private readonly PollEvent[] _events = new PollEvent[256]; // holder only: poll results
     private bool _polling;                                   // the holder is inside _poller.Wait
@@ -75,8 +76,52 @@ internal sealed class Kernel : IDisposable
 
     // ---- Timers -------------------------------------------------------------------------------
 
-    internal void AddTimerLocked(TimerEntry entry) { _timers.Add(entry); if (_polling) _poller.Wake(); }
-    internal bool RemoveTimerLocked(TimerEntry entry) => _timers.Remove(entry);
+    internal void AddTimerLocked(TimerEntry entry)
+    {
+        _timers.Add(entry);
+        Volatile.Write(ref _nextDeadline, _timers.NextDeadline ?? long.MaxValue);
+        if (_polling)
+            _poller.Wake();
+    }
+
+    internal void RemoveTimerLocked(TimerEntry entry)
+    {
+        _timers.Remove(entry);
+        Volatile.Write(ref _nextDeadline, _timers.NextDeadline ?? long.MaxValue);
+    }
+
+    /// <summary>
+    /// Fires every timer whose deadline has passed. Called at each hand-off and checkpoint, not only
+    /// when idle: a kernel that never runs out of work must still wake sleepers and deliver timeouts.
+    /// The common case (nothing due) costs one clock read and no lock.
+    /// </summary>
+    internal void FireExpiredTimers()
+    {
+        if (Clock.Now < Volatile.Read(ref _nextDeadline))
+            return;
+        List<TimerEntry>? expired;
+        lock (Runtime.Gate)
+            expired = TakeExpiredLocked();
+        RunTimers(expired);
+    }
+
+    private List<TimerEntry>? TakeExpiredLocked()
+    {
+        List<TimerEntry>? expired = null;
+        long now = Clock.Now;
+        while (_timers.TakeExpired(now) is TimerEntry t)
+            (expired ??= []).Add(t);
+        Volatile.Write(ref _nextDeadline, _timers.NextDeadline ?? long.MaxValue);
+        return expired;
+    }
+
+    // Callbacks take primitive locks and the gate themselves, so they run outside the gate.
+    private static void RunTimers(List<TimerEntry>? expired)
+    {
+        if (expired is not null)
+            foreach (TimerEntry t in expired)
+                t.Callback(t.State);
+    }
 
     // ---- Handing the baton on -----------------------------------------------------------------
 
@@ -89,6 +134,7 @@ internal sealed class Kernel : IDisposable
     /// </summary>
     internal void HandOff(IBatonHolder self, bool comeBack, bool canIdle)
     {
+        FireExpiredTimers();
         while (true)
         {
             Fiber? next;
@@ -183,18 +229,13 @@ internal sealed class Kernel : IDisposable
     {
         // No descriptor waits exist yet (sockets come with the I/O layer), so the only event is a wake.
         _ = _poller.Wait(_events, timeoutNs);
-        List<TimerEntry>? expired = null;
+        List<TimerEntry>? expired;
         lock (Runtime.Gate)
         {
             _polling = false;
-            long now = Clock.Now;
-            while (_timers.TakeExpired(now) is TimerEntry t)
-                (expired ??= []).Add(t);
+            expired = TakeExpiredLocked();
         }
-        // Callbacks and I/O completions take primitive locks and the gate themselves.
-        if (expired is not null)
-            foreach (TimerEntry t in expired)
-                t.Callback(t.State);
+        RunTimers(expired);
     }
 
     /// <inheritdoc/>

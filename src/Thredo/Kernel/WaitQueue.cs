@@ -55,6 +55,22 @@ internal sealed class WaitQueue
         return null;
     }
 
+    /// <summary>
+    /// Like <see cref="CompleteFirst"/>, but the claimed waiter keeps the <see cref="Waiter.Value"/> it was
+    /// enqueued with (a blocked putter's item, a lock waiter's identity) for the caller to read.
+    /// </summary>
+    internal Waiter? ClaimFirst()
+    {
+        Debug.Assert(Lock.IsHeldByCurrentThread);
+        while (_head is Waiter w)
+        {
+            Unlink(w);
+            if (w.TryComplete(w.Value))
+                return w;
+        }
+        return null;
+    }
+
     /// <summary>The first waiter still waiting, without claiming it (for predicates such as lock hand-off order).</summary>
     internal Waiter? PeekLive()
     {

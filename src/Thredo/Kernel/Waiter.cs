@@ -29,8 +29,14 @@ internal abstract class Waiter
     /// <summary>The value a completer handed over (an item, a result), if any.</summary>
     internal object? Value;
 
-    /// <summary>What the waiter waits on, for the deadlock report ("FiberQueue&lt;Int32&gt;.Get", ...).</summary>
+    /// <summary>The operation waiting ("Get", "Acquire", ...), for the deadlock report.</summary>
     internal string? Description;
+
+    /// <summary>The primitive waited on; its <c>ToString()</c> (state and waiter count) is read when a report is made.</summary>
+    internal object? Source;
+
+    /// <summary>What the deadlock report says this waiter waits on.</summary>
+    internal string Describe() => Source is null ? Description ?? "?" : $"{Description} on {Source}";
 
     /// <summary>True once a completer or an interrupt has won.</summary>
     internal bool IsDone => Volatile.Read(ref _state) != Waiting;

@@ -76,8 +76,10 @@ internal static class Blocking
     /// <summary>
     /// A waiter for the caller: a fiber's, or a plain thread's (which also marks
     /// <paramref name="queue"/> as touched from outside, for the deadlock detector).
+    /// <paramref name="description"/> names the operation; <paramref name="source"/> is the primitive,
+    /// whose <c>ToString()</c> the deadlock report shows.
     /// </summary>
-    internal static Waiter For(WaitQueue queue, string description)
+    internal static Waiter For(WaitQueue queue, string description, object? source = null)
     {
         Waiter w;
         if (Fiber.CurrentOrNull is Fiber f)
@@ -88,6 +90,7 @@ internal static class Blocking
             w = new ThreadWaiter();
         }
         w.Description = description;
+        w.Source = source;
         return w;
     }
 

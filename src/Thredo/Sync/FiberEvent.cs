@@ -61,7 +61,7 @@ public sealed class FiberEvent
             AssertInvariants();
             if (_set)
                 return;
-            w = Blocking.For(_waiters, ToString());
+            w = Blocking.For(_waiters, "Wait", this);
             _waiters.Enqueue(w);
         }
         Blocking.Wait(w);
@@ -72,7 +72,7 @@ public sealed class FiberEvent
     /// <returns>A task that completes when the event is set.</returns>
     public Task WaitAsync(CancellationToken cancellationToken = default)
     {
-        var w = new AsyncWaiter<object?>(cancellationToken) { Description = ToString() };
+        var w = new AsyncWaiter<object?>(cancellationToken) { Description = "WaitAsync", Source = this };
         lock (_lock)
         {
             _waiters.TouchedFromOutside = true;

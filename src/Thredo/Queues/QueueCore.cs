@@ -1,0 +1,280 @@
+using System.Diagnostics;
+using System.Diagnostics.CodeAnalysis;
+using Thredo.Kernel;
+
+namespace Thredo;
+
+/// <summary>
+/// The waiting logic of every fiber queue (Curio's <c>Queue</c>); the public queues differ only in their
+/// <see cref="QueueStore{T}"/>. Getters and putters wait in FIFO lists and are served by direct hand-off:
+/// a put with a getter waiting gives the item to that getter (the store stays empty), and a get that frees
+/// a slot of a full queue moves the first blocked putter's item into the store and wakes that putter.
+/// </summary>
+/// <remarks>
+/// Discussion: because hand-offs are claimed by the waiter's compare-exchange, an interrupted wait leaves
+/// no trace. A getter cancelled at the moment a putter arrives either got the item (and its cancellation
+/// stays pending for the next blocking operation) or lost the race, and the item went to the next getter
+/// or into the store. Likewise a cancelled putter's item is either in the queue (the put succeeded) or
+/// nowhere. Unfinished work (<see cref="TaskDone"/>, <see cref="Join"/>) counts a put when it succeeds.
+/// </remarks>
+[DebuggerDisplay("{ToString(),nq}")]
+internal sealed class QueueCore<T>
+{
+    /// <summary>Guards every field below and the three waiter lists.</summary>
+    private readonly Lock _lock = new();
+
+    /// <summary>Callers in Get / GetAsync; while one is live the store is empty.</summary>
+    private readonly WaitQueue _getters;
+
+    /// <summary>Callers in Put / PutAsync on a full queue; each waiter's <see cref="Waiter.Value"/> is its item.</summary>
+    private readonly WaitQueue _putters;
+
+    /// <summary>Callers in Join; while one is live <see cref="_unfinished"/> is positive.</summary>
+    private readonly WaitQueue _joiners;
+
+    /// <summary>The items, in the public type's order.</summary>
+    private readonly QueueStore<T> _store;
+
+    /// <summary>The capacity; 0 for unbounded.</summary>
+    private readonly int _maxSize;
+
+    /// <summary>The public type's name ("FiberQueue"), for messages and the deadlock report.</summary>
+    private readonly string _name;
+
+    /// <summary>Items put and not yet marked done by <see cref="TaskDone"/>; at least the store's count.</summary>
+    private int _unfinished;
+
+    internal QueueCore(QueueStore<T> store, int maxSize, string name)
+    {
+        Debug.Assert(maxSize >= 0);
+        _store = store;
+        _maxSize = maxSize;
+        _name = name;
+        _getters = new WaitQueue(_lock);
+        _putters = new WaitQueue(_lock);
+        _joiners = new WaitQueue(_lock);
+    }
+
+    internal int Count
+    {
+        get { lock (_lock) return _store.Count; }
+    }
+
+    internal bool IsEmpty => Count == 0;
+
+    internal bool IsFull
+    {
+        get { lock (_lock) return IsFullLocked; }
+    }
+
+    private bool IsFullLocked => _maxSize > 0 && _store.Count >= _maxSize;
+
+    internal void Put(T item)
+    {
+        Blocking.Checkpoint();
+        Waiter? getter, w = null;
+        lock (_lock)
+        {
+            AssertInvariants();
+            NoteCallerLocked();
+            if (!TryPutLocked(item, out getter))
+            {
+                w = Blocking.For(_putters, $"Put on {this}");
+                w.Value = item;   // moved into the store by the Get that frees a slot
+                _putters.Enqueue(w);
+            }
+        }
+        getter?.Signal();
+        if (w is not null)
+            Blocking.Wait(w);
+    }
+
+    internal ValueTask PutAsync(T item, CancellationToken cancellationToken)
+    {
+        if (cancellationToken.IsCancellationRequested)
+            return ValueTask.FromCanceled(cancellationToken);
+        Waiter? getter;
+        AsyncWaiter<object?>? w = null;
+        lock (_lock)
+        {
+            AssertInvariants();
+            MarkTouchedLocked();
+            if (!TryPutLocked(item, out getter))
+            {
+                w = new AsyncWaiter<object?>(cancellationToken) { Description = $"PutAsync on {this}", Value = item };
+                _putters.Enqueue(w);
+            }
+        }
+        getter?.Signal();
+        if (w is null)
+            return ValueTask.CompletedTask;
+        w.RegisterCancellation();
+        return new ValueTask(w.Task);
+    }
+
+    internal T Get()
+    {
+        Blocking.Checkpoint();
+        Waiter? putter, w = null;
+        T item;
+        lock (_lock)
+        {
+            AssertInvariants();
+            NoteCallerLocked();
+            if (!TryTakeLocked(out item, out putter))
+            {
+                w = Blocking.For(_getters, $"Get on {this}");
+                _getters.Enqueue(w);
+            }
+        }
+        putter?.Signal();
+        if (w is null)
+            return item;
+        Blocking.Wait(w);
+        return (T)w.Value!;
+    }
+
+    internal bool TryGet(out T item)
+    {
+        Waiter? putter;
+        bool taken;
+        lock (_lock)
+        {
+            AssertInvariants();
+            NoteCallerLocked();
+            taken = TryTakeLocked(out item, out putter);
+        }
+        putter?.Signal();
+        return taken;
+    }
+
+    internal ValueTask<T> GetAsync(CancellationToken cancellationToken)
+    {
+        if (cancellationToken.IsCancellationRequested)
+            return ValueTask.FromCanceled<T>(cancellationToken);
+        Waiter? putter;
+        AsyncWaiter<T>? w = null;
+        T item;
+        lock (_lock)
+        {
+            AssertInvariants();
+            MarkTouchedLocked();
+            if (!TryTakeLocked(out item, out putter))
+            {
+                w = new AsyncWaiter<T>(cancellationToken) { Description = $"GetAsync on {this}" };
+                _getters.Enqueue(w);
+            }
+        }
+        putter?.Signal();
+        if (w is null)
+            return new ValueTask<T>(item);
+        w.RegisterCancellation();
+        return new ValueTask<T>(w.Task);
+    }
+
+    internal void TaskDone()
+    {
+        List<Waiter>? joined = null;
+        lock (_lock)
+        {
+            AssertInvariants();
+            NoteCallerLocked();
+            if (_unfinished == 0)
+                ThrowTooManyDone();
+            if (--_unfinished == 0)
+                joined = _joiners.CompleteAll();
+        }
+        if (joined is not null)
+            foreach (Waiter w in joined)
+                w.Signal();
+    }
+
+    internal void Join()
+    {
+        Blocking.Checkpoint();
+        Waiter w;
+        lock (_lock)
+        {
+            AssertInvariants();
+            NoteCallerLocked();
+            if (_unfinished == 0)
+                return;
+            w = Blocking.For(_joiners, $"Join on {this}");
+            _joiners.Enqueue(w);
+        }
+        Blocking.Wait(w);
+    }
+
+    /// <summary>
+    /// Puts without waiting: to the first live getter (returned, to be signalled after the lock is
+    /// released), else into the store if there is room. False if the queue is full.
+    /// </summary>
+    private bool TryPutLocked(T item, out Waiter? getter)
+    {
+        getter = _getters.CompleteFirst(item);
+        if (getter is null)
+        {
+            if (IsFullLocked)
+                return false;
+            _store.Add(item);
+        }
+        _unfinished++;
+        return true;
+    }
+
+    /// <summary>
+    /// Takes the next item if there is one, refilling the freed slot from the first live putter (returned,
+    /// to be signalled after the lock is released). False if the queue is empty.
+    /// </summary>
+    private bool TryTakeLocked(out T item, out Waiter? putter)
+    {
+        putter = null;
+        if (_store.Count == 0)
+        {
+            item = default!;
+            return false;
+        }
+        item = _store.Take();
+        putter = _putters.ClaimFirst();
+        if (putter is not null)
+        {
+            _store.Add((T)putter.Value!);
+            putter.Value = null;   // the put's result is nothing; don't keep the item alive through it
+            _unfinished++;
+        }
+        return true;
+    }
+
+    /// <summary>A plain thread may use the queue again in any way, so every kind of wait may end from outside.</summary>
+    private void NoteCallerLocked()
+    {
+        if (!Fiber.IsOnFiber)
+            MarkTouchedLocked();
+    }
+
+    private void MarkTouchedLocked() =>
+        _getters.TouchedFromOutside = _putters.TouchedFromOutside = _joiners.TouchedFromOutside = true;
+
+    [DoesNotReturn]
+    private void ThrowTooManyDone() => throw new InvalidOperationException(
+        $"{_name}.TaskDone was called more times than items were put (no unfinished item is left).");
+
+    [Conditional("DEBUG")]
+    private void AssertInvariants()
+    {
+        Debug.Assert(_lock.IsHeldByCurrentThread);
+        Debug.Assert(_maxSize == 0 || _store.Count <= _maxSize, "over capacity");
+        Debug.Assert(_unfinished >= _store.Count, "an item still queued is counted as done");
+        Debug.Assert(_store.Count == 0 || _getters.PeekLive() is null, "items wait while a getter waits");
+        Debug.Assert(IsFullLocked || _putters.PeekLive() is null, "a putter waits while there is room");
+        Debug.Assert(_unfinished > 0 || _joiners.PeekLive() is null, "a joiner waits with no unfinished item");
+    }
+
+    /// <inheritdoc/>
+    public override string ToString()
+    {
+        string size = _maxSize > 0 ? $"{_store.Count}/{_maxSize}" : $"{_store.Count}";
+        return $"{_name}<{typeof(T).Name}>({size} items, {_unfinished} unfinished, " +
+               $"{_getters.Count} getting, {_putters.Count} putting, {_joiners.Count} joining)";
+    }
+}
