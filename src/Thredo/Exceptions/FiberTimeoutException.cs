@@ -23,6 +23,13 @@ public class FiberTimeoutException : OperationCanceledException
     internal FiberTimeoutException(TimeoutScopeState scope)
         : base($"A timeout of fiber {scope.Fiber.Id} '{scope.Fiber.Name}' expired.") => Scope = scope;
 
+    /// <summary>
+    /// For exceptions that add detail to a delivered timeout (e.g. I/O progress): same scope, so
+    /// <see cref="IgnoreScope.Owns"/> and the delegate forms still recognise it.
+    /// </summary>
+    private protected FiberTimeoutException(FiberTimeoutException delivered, string message)
+        : base(message, delivered) => Scope = delivered.Scope;
+
     /// <summary>The scope whose deadline passed (the outermost expired one).</summary>
     internal TimeoutScopeState? Scope { get; }
 }

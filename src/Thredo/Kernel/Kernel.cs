@@ -17,7 +17,7 @@ using Thredo.Fibers;
 
 namespace Thredo.Kernel;
 
-internal sealed class Kernel : IDisposable
+internal sealed partial class Kernel : IDisposable
 {
     // ---- Kernel state (guarded by Runtime.Gate unless marked) -------------------------------
     internal readonly FiberRuntime Runtime;                  // the Fiber.Run this kernel belongs to
@@ -41,7 +41,7 @@ internal sealed class Kernel : IDisposable
     internal PollerHandle Poller => _poller;
 
     /// <summary>True if something here can still make progress without outside help.</summary>
-    internal bool HasProspectsLocked => _ready.Count > 0 || _timers.Count > 0 || !_polling;
+    internal bool HasProspectsLocked => _ready.Count > 0 || _timers.Count > 0 || HasIoWaitsLocked || !_polling;
 
     // ---- Making fibers runnable ---------------------------------------------------------------
 
@@ -135,6 +135,7 @@ internal sealed class Kernel : IDisposable
     internal void HandOff(IBatonHolder self, bool comeBack, bool canIdle)
     {
         FireExpiredTimers();
+        PollIoIfDue();
         while (true)
         {
             Fiber? next;
@@ -227,8 +228,8 @@ internal sealed class Kernel : IDisposable
     /// <summary>The idle step: sleep in the poller, then fire expired timers and ready I/O waits.</summary>
     private void PollOnce(long timeoutNs)
     {
-        // No descriptor waits exist yet (sockets come with the I/O layer), so the only event is a wake.
-        _ = _poller.Wait(_events, timeoutNs);
+        int n = _poller.Wait(_events, timeoutNs);
+        _handOffsSincePoll = 0;
         List<TimerEntry>? expired;
         lock (Runtime.Gate)
         {
@@ -236,6 +237,7 @@ internal sealed class Kernel : IDisposable
             expired = TakeExpiredLocked();
         }
         RunTimers(expired);
+        DispatchIo(n);
     }
 
     /// <inheritdoc/>

@@ -1,0 +1,198 @@
+using System.Diagnostics;
+using Thredo.Fibers;
+
+namespace Thredo.Kernel;
+
+// Descriptor readiness on the kernel's poller.
+//
+// Discussion: registrations are level-triggered one-shot (see native/src/poller_epoll.c), one per
+// descriptor per kernel, with at most one reader and one writer waiting. Arming re-checks the
+// descriptor, so readiness that arrived between the failed try and the arm is not lost; a report
+// goes to the waiter(s) it matches, and the registration is re-armed for a waiter still waiting.
+// Error and hang-up complete both directions: the retried operation reports what happened.
+internal sealed partial class Kernel
+{
+    private readonly Dictionary<IntPtr, IoRegistration> _io = [];      // registered descriptors (gate)
+    private readonly Dictionary<ulong, IoRegistration> _ioByToken = []; // poller token -> registration (gate)
+    private ulong _nextToken;                                          // tokens of this kernel's registrations
+    private int _ioWaiting;                                            // descriptor waits in progress
+    private int _handOffsSincePoll;                                    // busy hand-offs since the last I/O poll
+
+    /// <summary>
+    /// Parks the calling fiber until <paramref name="fd"/> is ready for <paramref name="interest"/>
+    /// (readable or writable). A cancellation point.
+    /// </summary>
+    /// <returns>The readiness reported (may include error or hang-up).</returns>
+    /// <exception cref="ObjectDisposedException">The descriptor was closed through <see cref="CloseDescriptor"/> meanwhile.</exception>
+    /// <exception cref="InvalidOperationException">Another fiber already waits on the same direction of this descriptor.</exception>
+    internal PollEvents WaitForIo(Fiber self, IntPtr fd, PollEvents interest, string operation, object? source)
+    {
+        Debug.Assert(interest is PollEvents.Readable or PollEvents.Writable);
+        self.ThrowIfInterrupted();
+        var waiter = new IoWaiter(self, interest) { Description = operation, Source = source };
+        lock (Runtime.Gate)
+        {
+            if (!_io.TryGetValue(fd, out IoRegistration? reg))
+            {
+                reg = new IoRegistration(this, fd, ++_nextToken);
+                _io.Add(fd, reg);
+                _ioByToken.Add(reg.Token, reg);
+            }
+            ref IoWaiter? slot = ref reg.Slot(interest);
+            if (slot is not null)
+                throw new InvalidOperationException($"Another fiber is already waiting to {(interest == PollEvents.Readable ? "read from" : "write to")} this descriptor; one reader and one writer at a time.");
+            slot = waiter;
+            waiter.Registration = reg;
+            _ioWaiting++;
+            reg.ArmLocked();
+        }
+        self.Park(waiter);
+        if (waiter.Value is IoClosed)
+            throw new ObjectDisposedException(source?.GetType().Name ?? "descriptor", "The descriptor was closed while a fiber waited on it.");
+        return (PollEvents)waiter.Value!;
+    }
+
+    /// <summary>
+    /// Forgets <paramref name="fd"/> before it is closed: unregisters it from the poller and wakes any
+    /// fiber waiting on it with <see cref="ObjectDisposedException"/>. Any thread.
+    /// </summary>
+    internal void CloseDescriptor(IntPtr fd)
+    {
+        IoWaiter?[] waiters;
+        lock (Runtime.Gate)
+        {
+            if (!_io.Remove(fd, out IoRegistration? reg))
+                return;
+            _ioByToken.Remove(reg.Token);
+            waiters = [reg.Reader, reg.Writer];
+            reg.Reader = reg.Writer = null;
+            if (reg.Added)
+                _poller.Remove(fd);
+        }
+        foreach (IoWaiter? w in waiters)
+            if (w is not null && w.TryComplete(IoClosed.Instance))
+                w.Signal();
+    }
+
+    /// <summary>True while some fiber of this kernel waits on a descriptor (the holder then polls I/O under load).</summary>
+    private bool HasIoWaitsLocked => _ioWaiting > 0;
+
+    /// <summary>
+    /// Under load the idle step never runs, so the holder polls for I/O without sleeping every few
+    /// hand-offs; otherwise a kernel that always has a runnable fiber would starve its descriptors.
+    /// </summary>
+    private void PollIoIfDue()
+    {
+        if (Volatile.Read(ref _ioWaiting) == 0 || ++_handOffsSincePoll < 16)
+            return;
+        _handOffsSincePoll = 0;
+        int n = _poller.Wait(_events, 0);
+        DispatchIo(n);
+    }
+
+    /// <summary>Completes the waits the poller reported in <c>_events[0..n)</c>.</summary>
+    private void DispatchIo(int n)
+    {
+        if (n == 0)
+            return;
+        List<IoWaiter>? ready = null;
+        lock (Runtime.Gate)
+        {
+            for (int i = 0; i < n; i++)
+            {
+                if (!_ioByToken.TryGetValue(_events[i].Token, out IoRegistration? reg))
+                    continue;   // closed meanwhile
+                reg.Armed = PollEvents.None;
+                reg.TakeReadyLocked(_events[i].Events, ref ready);
+                reg.ArmLocked();
+            }
+        }
+        if (ready is not null)
+            foreach (IoWaiter w in ready)
+                w.Signal();
+    }
+
+    /// <summary>The undo of a cancelled descriptor wait: leave the slot and re-arm for what remains.</summary>
+    private void LeaveIo(IoWaiter waiter)
+    {
+        lock (Runtime.Gate)
+        {
+            IoRegistration? reg = waiter.Registration;
+            if (reg is null)
+                return;
+            ref IoWaiter? slot = ref reg.Slot(waiter.Interest);
+            if (slot == waiter)
+            {
+                slot = null;
+                _ioWaiting--;
+            }
+            if (_io.ContainsKey(reg.Fd))
+                reg.ArmLocked();
+        }
+    }
+
+    /// <summary>One descriptor registered on this kernel's poller.</summary>
+    private sealed class IoRegistration(Kernel kernel, IntPtr fd, ulong token)
+    {
+        internal readonly IntPtr Fd = fd;
+        internal readonly ulong Token = token;
+        internal IoWaiter? Reader, Writer;     // the fibers waiting, one per direction
+        internal PollEvents Armed;             // interest the poller is armed with now
+        internal bool Added;                   // registered with the poller at all
+
+        internal ref IoWaiter? Slot(PollEvents interest) =>
+            ref interest == PollEvents.Readable ? ref Reader : ref Writer;
+
+        /// <summary>Arms the poller for exactly the directions still waited on (gate held).</summary>
+        internal void ArmLocked()
+        {
+            PollEvents want = (Reader is null ? 0 : PollEvents.Readable) | (Writer is null ? 0 : PollEvents.Writable);
+            if (want == Armed && (want == PollEvents.None || Added))
+                return;
+            if (!Added)
+            {
+                kernel._poller.Add(Fd, want, Token);
+                Added = true;
+            }
+            else
+                kernel._poller.Modify(Fd, want, Token);
+            Armed = want;
+        }
+
+        /// <summary>Claims the waiters that <paramref name="events"/> satisfies (gate held).</summary>
+        internal void TakeReadyLocked(PollEvents events, ref List<IoWaiter>? ready)
+        {
+            bool broken = (events & (PollEvents.Error | PollEvents.HangUp)) != 0;
+            if (Reader is IoWaiter r && (broken || events.HasFlag(PollEvents.Readable)) && r.TryComplete(events))
+            {
+                (ready ??= []).Add(r);
+                Reader = null;
+                kernel._ioWaiting--;
+            }
+            if (Writer is IoWaiter w && (broken || events.HasFlag(PollEvents.Writable)) && w.TryComplete(events))
+            {
+                (ready ??= []).Add(w);
+                Writer = null;
+                kernel._ioWaiting--;
+            }
+        }
+    }
+
+    /// <summary>A fiber waiting for one direction of a descriptor.</summary>
+    private sealed class IoWaiter(Fiber fiber, PollEvents interest) : FiberWaiter(fiber)
+    {
+        internal PollEvents Interest { get; } = interest;
+        internal IoRegistration? Registration;
+
+        internal override void Undo() => Fiber.Kernel.LeaveIo(this);
+
+        // The outside world (a peer, the network) completes it.
+        internal override bool CanBeCompletedFromOutside => true;
+    }
+
+    /// <summary>The value an I/O wait completes with when its descriptor is closed under it.</summary>
+    private sealed class IoClosed
+    {
+        internal static readonly IoClosed Instance = new();
+    }
+}
