@@ -79,12 +79,43 @@ internal sealed class FiberRuntime : IDisposable
             f.RequestCancel();
     }
 
+    /// <summary>How long the deadlock condition must hold before it is declared.</summary>
+    /// <remarks>
+    /// Discussion: "touched by a plain thread" is only known once the thread has touched the
+    /// primitive. A fiber that starts a producer thread and waits before the thread first runs looks
+    /// deadlocked for a moment; the grace period lets such threads show up.
+    /// </remarks>
+    internal static readonly TimeSpan DeadlockGrace = TimeSpan.FromMilliseconds(100);
+
+    private long _deadlockSuspectedAt;                        // when the condition was first seen; 0 if not
+
     /// <summary>
-    /// Called by an idle holder whose kernel has nothing to do. True if the whole runtime is
-    /// deadlocked: no kernel can make progress, no fiber waits on foreign work, and no waiter could be
+    /// Called by an idle holder whose kernel has nothing to do. Returns null if the runtime is not
+    /// deadlocked; 0 if it is, now declared (the fibers are being cancelled); otherwise how long (ns)
+    /// to wait before checking again, while the condition holds but the grace period has not passed.
+    /// A deadlock: no kernel can make progress, no fiber runs foreign code, and no waiter could be
     /// completed by a plain thread or async code.
     /// </summary>
-    internal bool CheckDeadlockLocked()
+    internal long? CheckDeadlockLocked()
+    {
+        if (!IsDeadlockedLocked())
+        {
+            _deadlockSuspectedAt = 0;
+            return null;
+        }
+        long now = Clock.Now;
+        if (_deadlockSuspectedAt == 0)
+            _deadlockSuspectedAt = now;
+        long declareAt = _deadlockSuspectedAt + (long)(DeadlockGrace.TotalSeconds * System.Diagnostics.Stopwatch.Frequency);
+        if (now < declareAt)
+            return Math.Max(1, Clock.NanosecondsUntil(declareAt));
+        _deadlockSuspectedAt = 0;
+        _deadlocks++;
+        Deadlock ??= new FiberDeadlockException(DescribeLocked());
+        return 0;
+    }
+
+    private bool IsDeadlockedLocked()
     {
         if (_finished)
             return false;
@@ -95,8 +126,6 @@ internal sealed class FiberRuntime : IDisposable
         foreach (Fiber f in _live)
             if (f.CurrentWaiter is not Waiter w || w.CanBeCompletedFromOutside)
                 return false;
-        _deadlocks++;
-        Deadlock ??= new FiberDeadlockException(DescribeLocked());
         return true;
     }
 

@@ -217,12 +217,14 @@ internal sealed partial class Kernel : IDisposable
         _polling = true;
         if (deadline is long d)
             return Clock.NanosecondsUntil(d);
-        if (Runtime.CheckDeadlockLocked())
+        switch (Runtime.CheckDeadlockLocked())
         {
-            _polling = false;
-            return DeadlockDeclared;
+            case null: return -1;
+            case 0:
+                _polling = false;
+                return DeadlockDeclared;
+            case long grace: return grace;
         }
-        return -1;
     }
 
     /// <summary>The idle step: sleep in the poller, then fire expired timers and ready I/O waits.</summary>

@@ -51,8 +51,11 @@ internal sealed class AsyncWaiter<T> : Waiter
     /// <summary>Hooks the token up once the waiter is linked, so an abort finds it to undo.</summary>
     internal void RegisterCancellation()
     {
-        if (_token.CanBeCanceled)
-            _registration = _token.UnsafeRegister(static s => ((Waiter)s!).AbortAndSignal(), this);
+        if (!_token.CanBeCanceled)
+            return;
+        _registration = _token.UnsafeRegister(static s => ((Waiter)s!).AbortAndSignal(), this);
+        if (IsDone)
+            _registration.Dispose();   // completed before we registered: Signal disposed nothing
     }
 
     /// <inheritdoc/>

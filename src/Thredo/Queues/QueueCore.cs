@@ -79,7 +79,7 @@ internal sealed class QueueCore<T>
             NoteCallerLocked();
             if (!TryPutLocked(item, out getter))
             {
-                w = Blocking.For(_putters, $"Put on {this}");
+                w = Blocking.For(_putters, "Put", this);
                 w.Value = item;   // moved into the store by the Get that frees a slot
                 _putters.Enqueue(w);
             }
@@ -101,7 +101,7 @@ internal sealed class QueueCore<T>
             MarkTouchedLocked();
             if (!TryPutLocked(item, out getter))
             {
-                w = new AsyncWaiter<object?>(cancellationToken) { Description = $"PutAsync on {this}", Value = item };
+                w = new AsyncWaiter<object?>(cancellationToken) { Description = "PutAsync", Source = this, Value = item };
                 _putters.Enqueue(w);
             }
         }
@@ -123,7 +123,7 @@ internal sealed class QueueCore<T>
             NoteCallerLocked();
             if (!TryTakeLocked(out item, out putter))
             {
-                w = Blocking.For(_getters, $"Get on {this}");
+                w = Blocking.For(_getters, "Get", this);
                 _getters.Enqueue(w);
             }
         }
@@ -161,7 +161,7 @@ internal sealed class QueueCore<T>
             MarkTouchedLocked();
             if (!TryTakeLocked(out item, out putter))
             {
-                w = new AsyncWaiter<T>(cancellationToken) { Description = $"GetAsync on {this}" };
+                w = new AsyncWaiter<T>(cancellationToken) { Description = "GetAsync", Source = this };
                 _getters.Enqueue(w);
             }
         }
@@ -199,7 +199,7 @@ internal sealed class QueueCore<T>
             NoteCallerLocked();
             if (_unfinished == 0)
                 return;
-            w = Blocking.For(_joiners, $"Join on {this}");
+            w = Blocking.For(_joiners, "Join", this);
             _joiners.Enqueue(w);
         }
         Blocking.Wait(w);

@@ -62,7 +62,7 @@ public sealed class FiberCondition
         lock (_lock)
         {
             AssertInvariants();
-            w = Blocking.For(_waiters, $"Wait on {this}");
+            w = Blocking.For(_waiters, "Wait", this);
             _waiters.Enqueue(w);
         }
         // Enqueued before releasing: a notifier needs the lock, so it cannot slip in between and be missed.

@@ -67,7 +67,7 @@ public sealed class FiberSemaphore
                 _count--;
                 return;
             }
-            w = Blocking.For(_waiters, $"Acquire on {this}");
+            w = Blocking.For(_waiters, "Acquire", this);
             _waiters.Enqueue(w);
         }
         Blocking.Wait(w);

@@ -98,7 +98,7 @@ internal sealed class OwnedLock
                 _depth++;
                 return;
             }
-            w = Blocking.For(_waiters, $"Acquire on {this}");
+            w = Blocking.For(_waiters, "Acquire", this);
             w.Value = me;   // the releaser reads it back (ClaimFirst) to make us the owner
             _waiters.Enqueue(w);
         }
