@@ -158,6 +158,50 @@ THREDO_API int thredo_poller_wait(thredo_poller *poller, thredo_poll_event *even
  * Returns 0 or a negative errno. */
 THREDO_API int thredo_poller_wake(thredo_poller *poller);
 
+
+/* ---------------------------------------------------------------- kernel protocol */
+/* How a native fiber running thredo.h calls talks to its kernel (the .NET side). A
+ * blocking call fills a thredo_request on the fiber's stack and yields its address; the
+ * kernel serves it and resumes the fiber with the result (0, a negative errno, or for
+ * THREDO_REQ_CALL the status, with the callback's result stored back in `value`). */
+
+#define THREDO_REQ_YIELD        1 /* run others first */
+#define THREDO_REQ_SLEEP        2 /* value = milliseconds */
+#define THREDO_REQ_WAIT_FD      3 /* fd + interest (THREDO_POLL_READABLE or _WRITABLE) */
+#define THREDO_REQ_TIMEOUT_PUSH 4 /* value = milliseconds */
+#define THREDO_REQ_TIMEOUT_POP  5
+#define THREDO_REQ_CALL         6 /* value = callback id, argument; result back in value */
+
+typedef struct thredo_request {
+    int32_t kind;      /* THREDO_REQ_* */
+    int32_t reserved;
+    int64_t fd;        /* WAIT_FD: the descriptor */
+    uint32_t interest; /* WAIT_FD: THREDO_POLL_READABLE or THREDO_POLL_WRITABLE */
+    uint32_t reserved2;
+    int64_t value;     /* SLEEP / TIMEOUT_PUSH: ms; CALL: callback id in, result out */
+    int64_t argument;  /* CALL: the argument */
+} thredo_request;
+
+/* Tag a native fiber with its kernel-side id (what thredo_current returns and what fatal
+ * messages name). Any thread. */
+THREDO_API void thredo_fiber_set_id(thredo_fiber *fiber, int64_t id);
+
+/* Set or clear the pending-cancellation flag thredo_cancelled reads. Any thread. */
+THREDO_API void thredo_fiber_set_cancel_pending(thredo_fiber *fiber, int32_t pending);
+
+/* The function thredo_call_nested calls for a nested managed callback: returns the
+ * callback's result and sets *status to 0, -ENOENT or -EIO. Set once, before any fiber
+ * makes a nested call. */
+typedef int64_t (*thredo_managed_dispatch)(int64_t callback, int64_t argument, int32_t *status);
+THREDO_API void thredo_set_managed_dispatch(thredo_managed_dispatch dispatch);
+
+/* Install (once; later calls do nothing) a SIGSEGV/SIGBUS handler that recognises a fault
+ * on a native fiber's guard page, writes "thredo: native fiber <id> overflowed its <n>-byte
+ * stack" to stderr and aborts; any other fault goes to the handler installed before it
+ * (the .NET runtime's). POSIX only; returns 0, or -ENOSYS on Windows (where a guard-page
+ * overflow is a stack-overflow exception that ends the process). */
+THREDO_API int thredo_guard_install(void);
+
 #ifdef __cplusplus
 }
 #endif
