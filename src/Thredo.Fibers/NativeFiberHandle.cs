@@ -26,6 +26,15 @@ internal sealed class NativeFiberHandle : SafeHandle
     internal bool Resume(IntPtr value, out IntPtr result) =>
         ThrowHelper.Check(ThredoNative.thredo_fiber_resume(this, value, out result), "thredo_fiber_resume") == 1;
 
+    /// <summary>Tags the fiber with its kernel-side id (what <c>thredo_current</c> returns and fatal messages name).</summary>
+    internal void SetId(long id) => ThredoNative.thredo_fiber_set_id(this, id);
+
+    /// <summary>Sets the flag <c>thredo_cancelled</c> reads.</summary>
+    internal void SetCancelPending(bool pending) => ThredoNative.thredo_fiber_set_cancel_pending(this, pending ? 1 : 0);
+
+    /// <summary>Installs the guard-page fault reporter (once per process; POSIX only).</summary>
+    internal static void InstallGuardReporter() => _ = ThredoNative.thredo_guard_install();
+
     /// <summary>Whether the fiber has returned from its entry.</summary>
     internal bool IsFinished => ThredoNative.thredo_fiber_is_finished(this) != 0;
 

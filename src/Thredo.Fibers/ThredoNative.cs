@@ -39,4 +39,21 @@ internal static unsafe partial class ThredoNative
     [LibraryImport(Lib)] internal static partial int thredo_poller_remove(PollerHandle poller, IntPtr fd);
     [LibraryImport(Lib)] internal static partial int thredo_poller_wait(PollerHandle poller, PollEvent* events, int capacity, long timeoutNs);
     [LibraryImport(Lib)] internal static partial int thredo_poller_wake(PollerHandle poller);
+
+    [LibraryImport(Lib)] internal static partial void thredo_fiber_set_id(NativeFiberHandle fiber, long id);
+    [LibraryImport(Lib)] internal static partial void thredo_fiber_set_cancel_pending(NativeFiberHandle fiber, int pending);
+    [LibraryImport(Lib)] internal static partial void thredo_set_managed_dispatch(delegate* unmanaged<long, long, int*, long> dispatch);
+    [LibraryImport(Lib)] internal static partial int thredo_guard_install();
+
+    // thredo.h: for C code on native fibers. Off a fiber they return -EPERM, which the tests check.
+    [LibraryImport(Lib)] internal static partial long thredo_read(IntPtr fd, void* buf, nuint len);
+    [LibraryImport(Lib)] internal static partial long thredo_write(IntPtr fd, void* buf, nuint len);
+    [LibraryImport(Lib)] internal static partial int thredo_sleep_ms(long ms);
+    [LibraryImport(Lib)] internal static partial int thredo_yield();
+    [LibraryImport(Lib)] internal static partial long thredo_current();
+    [LibraryImport(Lib)] internal static partial int thredo_cancelled();
+    [LibraryImport(Lib)] internal static partial int thredo_timeout_push(long ms);
+    [LibraryImport(Lib)] internal static partial int thredo_timeout_pop();
+    [LibraryImport(Lib)] internal static partial int thredo_call_managed(long callback, long argument, long* result);
+    [LibraryImport(Lib)] internal static partial int thredo_call_nested(long callback, long argument, long* result);
 }

@@ -44,10 +44,12 @@ internal static class ThrowHelper
 internal static class Errno
 {
     internal const int ENOENT = 2;
+    internal const int EIO = 5;
     internal const int EBADF = 9;
     internal const int ENOMEM = 12;
     internal const int EEXIST = 17;
     internal const int EINVAL = 22;
     internal const int EDEADLK = 35;
     internal const int ETIMEDOUT = 110;
+    internal const int ECANCELED = 125;
 }

@@ -156,30 +156,6 @@ public partial class Fiber
         return double.IsPositiveInfinity(seconds) ? Timeout.InfiniteTimeSpan : TimeSpan.FromSeconds(seconds);
     }
 
-    /// <summary>A sleep: completed by its timer; its undo removes the timer.</summary>
-    private sealed class SleepWaiter : FiberWaiter
-    {
-        private readonly TimerEntry? _timer;
-
-        internal SleepWaiter(Fiber fiber, long? deadline) : base(fiber)
-        {
-            Description = deadline is null ? "Sleep(forever)" : "Sleep";
-            if (deadline is long d)
-            {
-                _timer = new TimerEntry { Deadline = d, Callback = static s => { var w = (Waiter)s!; if (w.TryComplete()) w.Signal(); }, State = this };
-                lock (fiber.Runtime.Gate)
-                    fiber.Kernel.AddTimerLocked(_timer);
-            }
-        }
-
-        internal override void Undo()
-        {
-            if (_timer is not null)
-                lock (Fiber.Runtime.Gate)
-                    Fiber.Kernel.RemoveTimerLocked(_timer);
-        }
-    }
-
     /// <summary>Await's wait: a task completes it from outside the kernel.</summary>
     private sealed class TaskWaiter(Fiber fiber) : FiberWaiter(fiber)
     {

@@ -20,10 +20,13 @@ public partial class Fiber
     private int _cancelDeferral;           // open DisableCancellation scopes
     private TimeoutScopeState? _timeouts;  // innermost open timeout scope (linked outward)
 
+    /// <summary>True once a cancellation has been delivered to this fiber (it ends Cancelled if it then ends).</summary>
+    internal bool WasCancelDelivered => _cancelDelivered;
+
     /// <summary>How many cancellations and timeouts have been thrown into this fiber.</summary>
     internal int InterruptsDelivered { get; private set; }
 
-    private bool InterruptDeliverableLocked =>
+    internal bool InterruptDeliverableLocked =>
         _cancelDeferral == 0 && (_cancelPending || OutermostFiredLocked() is not null);
 
     private TimeoutScopeState? OutermostFiredLocked()
@@ -44,6 +47,7 @@ public partial class Fiber
             if (_finalBox is not null)
                 return;
             _cancelPending = true;
+            Native?.SetCancelPending(true);   // under the gate: the host frees the handle only after the fiber's end is recorded here
             target = InterruptTargetLocked();
         }
         target?.AbortAndSignal();
@@ -78,7 +82,7 @@ public partial class Fiber
             throw interrupt;
     }
 
-    private Exception? TakeInterruptLocked()
+    internal Exception? TakeInterruptLocked()
     {
         if (_cancelDeferral > 0)
             return null;
@@ -87,6 +91,7 @@ public partial class Fiber
             _cancelPending = false;
             _cancelDelivered = true;
             InterruptsDelivered++;
+            Native?.SetCancelPending(false);
             return new FiberCancelledException(this);
         }
         if (OutermostFiredLocked() is TimeoutScopeState scope)
@@ -163,6 +168,29 @@ public partial class Fiber
             scope.Closed = true;
             Kernel.RemoveTimerLocked(scope.Timer);
         }
+    }
+
+    /// <summary>Closes the innermost open timeout scope; false if none is open (native fibers' thredo_timeout_pop).</summary>
+    internal bool CloseInnermostTimeout()
+    {
+        TimeoutScopeState? innermost;
+        lock (Runtime.Gate)
+            innermost = _timeouts;
+        if (innermost is null)
+            return false;
+        CloseTimeout(innermost);
+        return true;
+    }
+
+    /// <summary>A fiber that ends with scopes still open (a native fiber that did not pop them) drops their timers.</summary>
+    private void CloseAllTimeoutsLocked()
+    {
+        for (TimeoutScopeState? s = _timeouts; s is not null; s = s.Outer)
+        {
+            s.Closed = true;
+            Kernel.RemoveTimerLocked(s.Timer);
+        }
+        _timeouts = null;
     }
 
     /// <summary>Enters a DisableCancellation scope. Calling fiber only.</summary>

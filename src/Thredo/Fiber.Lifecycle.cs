@@ -112,11 +112,12 @@ public partial class Fiber
             return Create(runtime, k => construct(runtime, k));
     }
 
-    private static Fiber Create(FiberRuntime runtime, Func<Kernel.Kernel, Fiber> construct)
+    internal static Fiber Create(FiberRuntime runtime, Func<Kernel.Kernel, Fiber> construct)
     {
         Kernel.Kernel kernel = runtime.PlaceLocked();
         Fiber fiber = construct(kernel);
-        fiber.Thread = runtime.Threads.Rent(fiber);
+        if (fiber.Native is null)
+            fiber.Thread = runtime.Threads.Rent(fiber);
         runtime.AddLiveLocked(fiber);
         kernel.MakeReadyLocked(fiber);
         return fiber;
@@ -127,6 +128,13 @@ public partial class Fiber
     /// the baton on. Runs on the fiber's thread, which still holds the baton.
     /// </summary>
     private void End(Exception? failure)
+    {
+        Finish(failure);
+        Kernel.HandOff(Thread!, comeBack: false, canIdle: true);
+    }
+
+    /// <summary>Records the outcome, wakes joiners and leaves the runtime; the caller still holds the baton.</summary>
+    internal void Finish(Exception? failure)
     {
         FiberState final = failure switch
         {
@@ -154,13 +162,25 @@ public partial class Fiber
         lock (Runtime.Gate)
         {
             SchedState = final;
+            CloseAllTimeoutsLocked();
             Runtime.RemoveLiveLocked(this);
         }
-        Kernel.HandOff(Thread!, comeBack: false, canIdle: true);
     }
 
     private void ReportUnjoinedFailure(Exception failure) =>
         Console.Error.WriteLine($"Thredo: fiber {Id} '{Name}' failed and nobody is joining it:{Environment.NewLine}{failure}");
+
+    /// <summary>Queues <paramref name="waiter"/> to be completed when this fiber ends; false if it has already ended.</summary>
+    internal bool TryAddJoiner(Waiter waiter)
+    {
+        lock (_completionLock)
+        {
+            if (_finalBox is not null)
+                return false;
+            _joiners.Enqueue(waiter);
+            return true;
+        }
+    }
 
     /// <summary>
     /// Waits until the fiber has ended. A cancellation point for a calling fiber. From a plain thread it

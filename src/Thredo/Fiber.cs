@@ -72,7 +72,13 @@ public partial class Fiber
     internal readonly FiberRuntime Runtime;          // the Fiber.Run it belongs to
     internal readonly Kernel.Kernel Kernel;          // whose baton it runs under
     internal readonly FiberGroup? Group;             // the group that spawned it, if any
-    internal FiberThread? Thread;                    // the OS thread running it
+    internal FiberThread? Thread;                    // the OS thread running it (managed fibers)
+    internal Thredo.Fibers.NativeFiberHandle? Native; // the C fiber it is (native fibers; then Thread is null)
+
+    internal Waiter? NativeWait;                     // native fibers: the wait whose outcome the next resume reports
+
+    /// <summary>Who is handed the baton to run this fiber: its thread, or the kernel's native fiber host.</summary>
+    internal IBatonHolder Holder => Native is null ? Thread! : Kernel.NativeHost!;
     internal FiberState SchedState;                  // Created, Ready, Running or Blocked
     internal Waiter? CurrentWaiter;                  // what it is parked on; null when not parked
 

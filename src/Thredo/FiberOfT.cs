@@ -40,6 +40,9 @@ public sealed class Fiber<T> : Fiber, IBoxedResult
     object? IBoxedResult.BoxedResult => _result;
 
     private protected override void Execute(Delegate body) => _result = ((Func<T>)body)();
+
+    /// <summary>Stores the result of a fiber whose body is not a delegate (a native fiber's C entry).</summary>
+    internal void SetResult(T result) => _result = result;
 }
 
 /// <summary>A fiber's result as an object, for <see cref="FiberGroup"/> policies.</summary>

@@ -64,7 +64,7 @@ internal sealed class FiberRuntime : IDisposable
     {
         _finished = true;
         foreach (Kernel k in _kernels)
-            k.WakeIfPollingLocked();
+            k.WakeForShutdownLocked();
     }
 
     /// <summary>Main has ended: the fibers it left behind are cancelled, as a group would.</summary>

@@ -27,9 +27,20 @@ internal sealed partial class Kernel
     /// <exception cref="InvalidOperationException">Another fiber already waits on the same direction of this descriptor.</exception>
     internal PollEvents WaitForIo(Fiber self, IntPtr fd, PollEvents interest, string operation, object? source)
     {
-        Debug.Assert(interest is PollEvents.Readable or PollEvents.Writable);
         self.ThrowIfInterrupted();
-        var waiter = new IoWaiter(self, interest) { Description = operation, Source = source };
+        Waiter waiter = BeginIoWait(self, fd, interest, operation, source);
+        self.Park(waiter);
+        return IoResult(waiter, source);
+    }
+
+    /// <summary>
+    /// Registers <paramref name="fiber"/>'s wait for <paramref name="fd"/> without parking anyone: the
+    /// managed path parks the fiber's thread on it; a native fiber's host parks the native fiber.
+    /// </summary>
+    internal Waiter BeginIoWait(Fiber fiber, IntPtr fd, PollEvents interest, string operation, object? source)
+    {
+        Debug.Assert(interest is PollEvents.Readable or PollEvents.Writable);
+        var waiter = new IoWaiter(fiber, interest) { Description = operation, Source = source };
         lock (Runtime.Gate)
         {
             if (!_io.TryGetValue(fd, out IoRegistration? reg))
@@ -46,7 +57,12 @@ internal sealed partial class Kernel
             _ioWaiting++;
             reg.ArmLocked();
         }
-        self.Park(waiter);
+        return waiter;
+    }
+
+    /// <summary>What a completed I/O wait reports: the readiness, or <see cref="ObjectDisposedException"/> if the descriptor was closed.</summary>
+    internal static PollEvents IoResult(Waiter waiter, object? source)
+    {
         if (waiter.Value is IoClosed)
             throw new ObjectDisposedException(source?.GetType().Name ?? "descriptor", "The descriptor was closed while a fiber waited on it.");
         return (PollEvents)waiter.Value!;

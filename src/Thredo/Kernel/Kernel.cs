@@ -157,12 +157,13 @@ internal sealed partial class Kernel : IDisposable
             }
             if (next is not null)
             {
-                if (next == self)
+                IBatonHolder target = next.Holder;
+                if (target == self)
                     return;
                 if (comeBack)
-                    self.Parker.SwitchTo(next.Thread!.Parker);
+                    self.Parker.SwitchTo(target.Parker);
                 else
-                    next.Thread!.Parker.Wake();
+                    target.Parker.Wake();
                 return;
             }
             if (timeoutNs == DeadlockDeclared)
@@ -175,17 +176,21 @@ internal sealed partial class Kernel : IDisposable
         self.Parker.Wait();   // the host has the baton; it hands it back when we are runnable
     }
 
+    /// <summary>The thread that runs this kernel's native fibers, created with the first of them.</summary>
+    internal NativeFiberHost? NativeHost;
+
     /// <summary>The thread that idles for this kernel when no fiber can (see <see cref="KernelHost"/>).</summary>
     internal KernelHost Host { get; set; } = null!;
 
     /// <summary>True while the holder sleeps in the poller (so a waker must wake the poller).</summary>
     internal bool IsPollingLocked => _polling;
 
-    /// <summary>Ends the holder's poller wait, if any (runtime shutdown).</summary>
-    internal void WakeIfPollingLocked()
+    /// <summary>Runtime shutdown: ends the holder's poller wait, and lets the native fiber host leave.</summary>
+    internal void WakeForShutdownLocked()
     {
         if (_polling)
             _poller.Wake();
+        NativeHost?.Parker.Wake();
     }
 
     private void GiveBatonToHostLocked()
@@ -199,7 +204,7 @@ internal sealed partial class Kernel : IDisposable
         if (!_ready.TryDequeue(out Fiber? next))
             return null;
         next.SchedState = FiberState.Running;
-        Holder = next == self ? self : next.Thread;
+        Holder = next.Holder;
         Running = next;
         Switches++;
         return next;
@@ -243,5 +248,9 @@ internal sealed partial class Kernel : IDisposable
     }
 
     /// <inheritdoc/>
-    public void Dispose() => _poller.Dispose();
+    public void Dispose()
+    {
+        NativeHost?.Dispose();
+        _poller.Dispose();
+    }
 }

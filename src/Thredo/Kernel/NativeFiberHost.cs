@@ -1,0 +1,209 @@
+using System.Diagnostics;
+using Thredo.Fibers;
+using Thredo.Native;
+
+namespace Thredo.Kernel;
+
+/// <summary>
+/// The one OS thread that runs a kernel's native fibers. Handed the baton for a native fiber, it
+/// resumes it with an ordinary P/Invoke from its own stack and serves what the fiber asks when it
+/// yields (thredo.h: sleep, descriptor wait, yield, timeout scopes, managed calls), parking it on the
+/// same waiters managed fibers use. Consecutive native fibers run back to back on this thread, so a
+/// native-to-native hand-off is a register switch, not a thread switch.
+/// </summary>
+/// <remarks>
+/// A suspended native fiber holds native frames only (DESIGN.md's one rule): managed code runs on
+/// this thread's own stack, or nested on a fiber stack only when the native side has checked that
+/// the fiber stack lies below this thread's resume frame (<c>thredo_call_nested</c>).
+/// </remarks>
+internal sealed class NativeFiberHost : IBatonHolder, IDisposable
+{
+    private const int ECANCELED = 125, ETIMEDOUT = 110, EINVAL = 22, ENOENT = 2, EIO = 5;
+    private readonly Kernel _kernel;
+
+    internal NativeFiberHost(Kernel kernel)
+    {
+        _kernel = kernel;
+        new Thread(Loop, 1024 * 1024) { IsBackground = true, Name = "thredo native fiber host" }.Start();
+    }
+
+    /// <inheritdoc/>
+    public ParkerHandle Parker { get; } = ParkerHandle.Create();
+
+    private void Loop()
+    {
+        // Faults on a guard page happen on this thread: the reporter needs it to have a signal stack.
+        NativeFiberHandle.InstallGuardReporter();
+        Parker.Wait();
+        while (true)
+        {
+            lock (_kernel.Runtime.Gate)
+            {
+                if (_kernel.Runtime.IsFinishedLocked)
+                    return;
+            }
+            Fiber fiber = _kernel.Running!;
+            Debug.Assert(fiber.Native is not null && fiber.SchedState == FiberState.Running);
+            RunUntilParked(fiber);
+            _kernel.HandOff(this, comeBack: true, canIdle: true);
+        }
+    }
+
+    /// <summary>Resumes <paramref name="fiber"/> and serves its requests until it parks, yields or ends.</summary>
+    private void RunUntilParked(Fiber fiber)
+    {
+        long value = TakeResumeValue(fiber);
+        while (true)
+        {
+            if (fiber.Native!.Resume(checked((IntPtr)value), out IntPtr result))
+            {
+                End(fiber, result);
+                return;
+            }
+            if (Serve(fiber, result) is not long next)
+                return;
+            value = next;
+        }
+    }
+
+    /// <summary>Serves one request: a value to resume with at once, or null once the fiber is parked or queued.</summary>
+    private long? Serve(Fiber fiber, IntPtr address)
+    {
+        NativeRequest request = NativeRequest.Read(address);
+        switch (request.Kind)
+        {
+            case NativeRequestKind.TimeoutPush:
+                fiber.OpenTimeout(TimeSpan.FromMilliseconds(request.Value), ignore: false);
+                return 0;
+            case NativeRequestKind.TimeoutPop:
+                return fiber.CloseInnermostTimeout() ? 0 : -EINVAL;
+        }
+        if (TakeInterrupt(fiber) is long interrupted)
+            return interrupted;
+        switch (request.Kind)
+        {
+            case NativeRequestKind.Yield:
+                lock (_kernel.Runtime.Gate)
+                    _kernel.MakeReadyLocked(fiber);
+                return null;
+            case NativeRequestKind.Sleep:
+                return Park(fiber, new SleepWaiter(fiber, Clock.After(TimeSpan.FromMilliseconds(request.Value))));
+            case NativeRequestKind.WaitFd:
+                return Park(fiber, _kernel.BeginIoWait(fiber, checked((IntPtr)request.Fd), request.Interest,
+                    request.Interest == PollEvents.Readable ? "thredo_read" : "thredo_write", null));
+            case NativeRequestKind.Call:
+                if (!NativeCallbacks.TryGet(request.Value, out Func<long, long>? callback))
+                    return -ENOENT;
+                return Call(fiber, address, callback, request.Argument);
+            default:
+                Console.Error.WriteLine($"Thredo: native fiber {fiber.Id} made unknown request {(int)request.Kind}.");
+                return -EINVAL;
+        }
+    }
+
+    /// <summary>A managed call that may block: it runs on a managed fiber; the native fiber waits for it.</summary>
+    private long? Call(Fiber fiber, IntPtr address, Func<long, long> callback, long argument)
+    {
+        Fiber<long> helper;
+        lock (_kernel.Runtime.Gate)
+            helper = (Fiber<long>)Fiber.Create(_kernel.Runtime, k => new Fiber<long>(() => callback(argument), $"callback of {fiber.Name}", _kernel.Runtime, k, null));
+        var waiter = new CallWaiter(fiber, helper, address) { Description = "thredo_call_managed", Source = helper };
+        if (!helper.TryAddJoiner(waiter))
+            waiter.TryComplete();
+        return Park(fiber, waiter);
+    }
+
+    /// <summary>Parks the native fiber on <paramref name="waiter"/>, unless an interrupt is due first.</summary>
+    private long? Park(Fiber fiber, Waiter waiter)
+    {
+        bool aborted = false;
+        lock (_kernel.Runtime.Gate)
+        {
+            if (fiber.InterruptDeliverableLocked && waiter.TryAbort())
+                aborted = true;
+            else
+            {
+                fiber.NativeWait = waiter;
+                if (!waiter.IsDone)
+                {
+                    fiber.CurrentWaiter = waiter;
+                    fiber.SchedState = FiberState.Blocked;
+                    return null;
+                }
+            }
+        }
+        if (!aborted)
+            return TakeResumeValue(fiber);   // already completed: resume at once
+        waiter.Undo();
+        return TakeInterrupt(fiber) ?? -ECANCELED;
+    }
+
+    /// <summary>What the fiber is resumed with after its last wait: 0, a Call's status, or an interrupt's errno.</summary>
+    private long TakeResumeValue(Fiber fiber)
+    {
+        Waiter? waiter = fiber.NativeWait;
+        fiber.NativeWait = null;
+        if (waiter is null)
+            return 0;
+        lock (_kernel.Runtime.Gate)
+            fiber.CurrentWaiter = null;
+        if (waiter.IsAborted)
+        {
+            if (waiter is CallWaiter aborted)
+                aborted.Helper.RequestCancel();   // cancelling the caller stops the call too
+            return TakeInterrupt(fiber) ?? -ECANCELED;
+        }
+        return waiter is CallWaiter call ? call.Finish() : 0;
+    }
+
+    /// <summary>The errno of a deliverable cancellation or timeout, consuming it; null if none is due.</summary>
+    private static long? TakeInterrupt(Fiber fiber)
+    {
+        fiber.Kernel.FireExpiredTimers();
+        Exception? interrupt;
+        lock (fiber.Runtime.Gate)
+            interrupt = fiber.TakeInterruptLocked();
+        return interrupt switch
+        {
+            null => null,
+            FiberTimeoutException => -ETIMEDOUT,
+            _ => -ECANCELED,
+        };
+    }
+
+    /// <summary>The C entry returned: record the result (or the cancellation it observed) and free the stack.</summary>
+    private static void End(Fiber fiber, IntPtr result)
+    {
+        if (fiber.WasCancelDelivered)
+            fiber.Finish(new FiberCancelledException(fiber));
+        else
+        {
+            ((Fiber<long>)fiber).SetResult(result);
+            fiber.Finish(null);
+        }
+        fiber.Native!.Dispose();
+    }
+
+    /// <inheritdoc/>
+    public void Dispose() => Parker.Dispose();
+
+    /// <summary>A native fiber waiting for its managed callback's fiber to end.</summary>
+    private sealed class CallWaiter(Fiber fiber, Fiber<long> helper, IntPtr request) : FiberWaiter(fiber)
+    {
+        internal Fiber<long> Helper { get; } = helper;
+
+        internal override void Undo() { }
+
+        /// <summary>Writes the callback's result into the request; returns the call's status.</summary>
+        internal long Finish()
+        {
+            if (Helper.State != FiberState.Completed)
+            {
+                Console.Error.WriteLine($"Thredo: managed callback for native fiber {Fiber.Id} failed: {Helper.Exception}");
+                return -EIO;
+            }
+            NativeRequest.WriteValue(request, Helper.Result);
+            return 0;
+        }
+    }
+}

@@ -1,0 +1,26 @@
+namespace Thredo.Kernel;
+
+/// <summary>A sleep: completed by its timer (none: sleep until interrupted); its undo removes the timer.</summary>
+internal sealed class SleepWaiter : FiberWaiter
+{
+    private readonly TimerEntry? _timer;
+
+    internal SleepWaiter(Fiber fiber, long? deadline) : base(fiber)
+    {
+        Description = deadline is null ? "Sleep(forever)" : "Sleep";
+        if (deadline is long d)
+        {
+            _timer = new TimerEntry { Deadline = d, Callback = static s => { var w = (Waiter)s!; if (w.TryComplete()) w.Signal(); }, State = this };
+            lock (fiber.Runtime.Gate)
+                fiber.Kernel.AddTimerLocked(_timer);
+        }
+    }
+
+    /// <inheritdoc/>
+    internal override void Undo()
+    {
+        if (_timer is not null)
+            lock (Fiber.Runtime.Gate)
+                Fiber.Kernel.RemoveTimerLocked(_timer);
+    }
+}
