@@ -98,3 +98,12 @@ ENTRY_API intptr_t thredo_test_overflow(intptr_t unused)
     (void)unused;
     return recurse(0, 1 << 30);
 }
+
+/* Yields n times through the kernel (thredo_yield); returns n. For the round-trip benchmark. */
+ENTRY_API intptr_t thredo_test_yield_times(intptr_t n)
+{
+    for (intptr_t i = 0; i < n; i++)
+        if (thredo_yield() != 0)
+            return -1;
+    return n;
+}

@@ -90,6 +90,12 @@ internal sealed partial class Kernel
                 w.Signal();
     }
 
+    private void ForgetAllDescriptorsLocked()
+    {
+        _io.Clear();
+        _ioByToken.Clear();
+    }
+
     /// <summary>True while some fiber of this kernel waits on a descriptor (the holder then polls I/O under load).</summary>
     private bool HasIoWaitsLocked => _ioWaiting > 0;
 
@@ -97,7 +103,7 @@ internal sealed partial class Kernel
     /// Under load the idle step never runs, so the holder polls for I/O without sleeping every few
     /// hand-offs; otherwise a kernel that always has a runnable fiber would starve its descriptors.
     /// </summary>
-    private void PollIoIfDue()
+    internal void PollIoIfDue()
     {
         if (Volatile.Read(ref _ioWaiting) == 0 || ++_handOffsSincePoll < 16)
             return;

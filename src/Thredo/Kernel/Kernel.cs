@@ -40,6 +40,9 @@ internal sealed partial class Kernel : IDisposable
     /// <summary>The kernel's poller, for I/O waits.</summary>
     internal PollerHandle Poller => _poller;
 
+    /// <summary>True if some fiber waits in the run queue.</summary>
+    internal bool HasReadyLocked => _ready.Count > 0;
+
     /// <summary>True if something here can still make progress without outside help.</summary>
     internal bool HasProspectsLocked => _ready.Count > 0 || _timers.Count > 0 || HasIoWaitsLocked || !_polling;
 
@@ -250,6 +253,8 @@ internal sealed partial class Kernel : IDisposable
     /// <inheritdoc/>
     public void Dispose()
     {
+        lock (Runtime.Gate)
+            ForgetAllDescriptorsLocked();   // a CloseDescriptor after the run then finds nothing to do
         NativeHost?.Dispose();
         _poller.Dispose();
     }
