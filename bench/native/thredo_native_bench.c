@@ -5,10 +5,15 @@
  *      swapcontext round trip written here (the library holds one switch kind);
  *   2. baton hand-off between two OS threads: thredo_baton_switch vs a bare futex
  *      ping-pong written here with the same algorithm and raw system calls,
- *      unpinned and with both threads pinned to one CPU.
+ *      unpinned and with both threads pinned to one CPU;
+ *   3. the thredo.h request protocol: thredo_yield() served by a minimal C loop
+ *      (resume -> the fiber yields a THREDO_REQ_YIELD request -> resume), against the
+ *      bare switch of 1a; and resident memory per parked native fiber (100,000 fibers
+ *      parked on a sleep request) with 16 KiB and 64 KiB stacks.
  * Each figure is the best of REPEATS runs (least disturbed by the machine).
  */
 #define _GNU_SOURCE
+#include "thredo.h"
 #include "thredo_native.h"
 
 #include <linux/futex.h>
@@ -191,6 +196,86 @@ static double pingpong_ns(int bare, int pin)
     return per;
 }
 
+/* ---- 3a. thredo_yield through the request protocol */
+
+static intptr_t api_yielder(intptr_t unused)
+{
+    (void)unused;
+    for (;;)
+        thredo_yield();
+    return 0;
+}
+
+static double api_yield_round_trip_ns(void)
+{
+    thredo_fiber *f;
+    int rc = thredo_fiber_create(api_yielder, 0, 0, &f);
+    if (rc)
+        die("thredo_fiber_create", rc);
+    intptr_t req = 0;
+    thredo_fiber_resume(f, 0, &req); /* warm: first entry */
+    double t0 = now_ns();
+    for (int i = 0; i < SWITCH_ROUNDS; i++) {
+        /* the whole "kernel": look at the request, serve it, resume */
+        if (((thredo_request *)req)->kind != THREDO_REQ_YIELD)
+            die("request kind", ((thredo_request *)req)->kind);
+        thredo_fiber_resume(f, 0, &req);
+    }
+    double per = (now_ns() - t0) / SWITCH_ROUNDS;
+    thredo_fiber_destroy(f);
+    return per;
+}
+
+/* ---- 3b. resident memory per parked native fiber */
+
+#define PARKED 100000
+
+static long vmrss_kb(void)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    if (!f)
+        return -1;
+    char line[256];
+    long kb = -1;
+    while (fgets(line, sizeof line, f))
+        if (sscanf(line, "VmRSS: %ld kB", &kb) == 1)
+            break;
+    fclose(f);
+    return kb;
+}
+
+static intptr_t api_sleeper(intptr_t unused)
+{
+    (void)unused;
+    return thredo_sleep_ms(1);
+}
+
+/* Bytes of RSS per fiber while PARKED fibers sit on a SLEEP request. */
+static double parked_rss_per_fiber(size_t stack)
+{
+    thredo_fiber **fs = calloc(PARKED, sizeof *fs);
+    if (!fs)
+        die("calloc", -1);
+    long before = vmrss_kb();
+    for (int i = 0; i < PARKED; i++) {
+        int rc = thredo_fiber_create(api_sleeper, 0, stack, &fs[i]);
+        if (rc)
+            die("thredo_fiber_create (parked)", rc);
+        intptr_t req = 0;
+        thredo_fiber_resume(fs[i], 0, &req);
+        if (((thredo_request *)req)->kind != THREDO_REQ_SLEEP)
+            die("request kind", ((thredo_request *)req)->kind);
+    }
+    long after = vmrss_kb();
+    for (int i = 0; i < PARKED; i++) {
+        intptr_t out = 0;
+        thredo_fiber_resume(fs[i], 0, &out); /* "the sleep is over": runs to the end */
+        thredo_fiber_destroy(fs[i]);
+    }
+    free(fs);
+    return (after - before) * 1024.0 / PARKED;
+}
+
 static double best(double (*fn)(void))
 {
     double b = 1e300;
@@ -229,7 +314,18 @@ int main(void)
     double f_u = best_pp(1, 0), f_p = best_pp(1, 1);
     printf("  %-42s %12.1f %12.1f\n", "thredo_baton_switch (ns)", b_u, b_p);
     printf("  %-42s %12.1f %12.1f\n", "bare futex ping-pong (ns)", f_u, f_p);
-    printf("  %-42s %11.2fx %11.2fx   (target <= 1.3x)\n", "ratio baton / bare futex",
+    printf("  %-42s %11.2fx %11.2fx   (target <= 1.3x)\n\n", "ratio baton / bare futex",
            b_u / f_u, b_p / f_p);
+
+    double api = best(api_yield_round_trip_ns);
+    printf("%-44s %12s\n", "thredo_yield round trip (request protocol)", "ns");
+    printf("  %-42s %12.1f\n", "thredo_yield served by a C loop", api);
+    printf("  %-42s %12.1f\n", "bare resume + thredo_fiber_yield (1a)", lib);
+    printf("  %-42s %12.1f\n", "glibc swapcontext (1b)", uc);
+    printf("  %-42s %11.2fx\n\n", "ratio thredo_yield / bare", api / lib);
+
+    printf("%-44s %12s\n", "100,000 parked native fibers (SLEEP request)", "RSS/fiber");
+    printf("  %-42s %10.0f B\n", "16 KiB stacks", parked_rss_per_fiber(16 * 1024));
+    printf("  %-42s %10.0f B\n", "64 KiB stacks", parked_rss_per_fiber(64 * 1024));
     return 0;
 }

@@ -15,6 +15,12 @@
  *
  * Threads: only from the native fiber itself. Off a fiber, every call returns -EPERM
  * (thredo_current and thredo_cancelled return 0).
+ *
+ * Descriptors: on POSIX, fd is any descriptor poll(2) supports. Sockets are used with
+ * MSG_DONTWAIT and keep their blocking mode; any other descriptor (a pipe) is switched to
+ * O_NONBLOCK, which is shared by every holder of the open file description. On Windows
+ * fd is a SOCKET only (switched to non-blocking with FIONBIO); other handles return
+ * -ENOSYS, and WSA errors are mapped to the errno values named here.
  */
 #ifndef THREDO_H
 #define THREDO_H
@@ -35,6 +41,13 @@ THREDO_API int64_t thredo_read(intptr_t fd, void *buf, size_t len);
 /* Write up to len bytes to fd, waiting for writability. Returns the number written
  * (possibly fewer than len) or a negative errno. Never raises SIGPIPE for sockets. */
 THREDO_API int64_t thredo_write(intptr_t fd, const void *buf, size_t len);
+
+/* Connect socket fd to addr (a struct sockaddr of addrlen bytes), waiting for the
+ * connection through the kernel's poller. The socket is switched to non-blocking mode
+ * (O_NONBLOCK; FIONBIO on Windows) and stays so; use thredo_read/thredo_write on it.
+ * Returns 0 or a negative errno (-ECONNREFUSED, -ETIMEDOUT, -ECANCELED, ...). A connect
+ * interrupted by -ECANCELED/-ETIMEDOUT is still in progress: close the socket. */
+THREDO_API int thredo_connect(intptr_t fd, const void *addr, size_t addrlen);
 
 /* Suspend the fiber for at least ms milliseconds (0 is thredo_yield). Returns 0,
  * -ECANCELED, -ETIMEDOUT, or -EINVAL for a negative ms. */

@@ -199,7 +199,12 @@ THREDO_API void thredo_set_managed_dispatch(thredo_managed_dispatch dispatch);
  * on a native fiber's guard page, writes "thredo: native fiber <id> overflowed its <n>-byte
  * stack" to stderr and aborts; any other fault goes to the handler installed before it
  * (the .NET runtime's). POSIX only; returns 0, or -ENOSYS on Windows (where a guard-page
- * overflow is a stack-overflow exception that ends the process). */
+ * overflow is a stack-overflow exception that ends the process).
+ * The handler runs on the faulting thread's alternate signal stack (sigaltstack), so every
+ * thread that resumes native fibers needs one: .NET runtime threads have one; for the
+ * calling thread this function creates one if it has none (never freed). Call it on each
+ * other host thread too (cheap after the first time), after the runtime's handlers are in
+ * place. Any thread. Other errors: a negative errno from sigaltstack/sigaction/mmap. */
 THREDO_API int thredo_guard_install(void);
 
 #ifdef __cplusplus

@@ -76,6 +76,9 @@ int thredo_fiber_resume(thredo_fiber *fiber, intptr_t value, intptr_t *out)
     if (tl_current)
         return -EDEADLK; /* nesting would make yield ambiguous; resume from the host */
     fiber->state = THREDO_FIBER_RUNNING;
+    /* Where this resume sits on the host stack: everything the host keeps (the kernel's
+     * P/Invoke frame included) is at or above it. thredo_call_nested needs it. */
+    fiber->resume_frame = __builtin_frame_address(0);
     tl_current = fiber;
 #if defined(THREDO_ASAN)
     void *host_fake_stack = NULL;

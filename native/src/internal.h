@@ -10,6 +10,7 @@
 
 #include "thredo_native.h"
 
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -50,6 +51,10 @@ struct thredo_fiber {
     void *ctx;              /* backend: saved SP (asm), ucontext_t* or fiber HANDLE */
     void *host_ctx;         /* backend: where yield returns to (host SP / ucontext / fiber) */
     int host_counted;       /* backend (winfiber): counted as suspended on its host thread */
+    int64_t id;             /* kernel-side id (thredo_fiber_set_id); thredo_current, messages */
+    _Atomic int32_t cancel_pending; /* thredo_fiber_set_cancel_pending; thredo_cancelled */
+    const void *resume_frame; /* frame of the thredo_fiber_resume that runs it right now
+                                 (host stack); thredo_call_nested compares against it */
 #if defined(THREDO_ASAN)
     void *asan_fake_stack;        /* the fiber's fake stack while it is switched out */
     const void *asan_host_bottom; /* host stack bounds, learned on each switch in */

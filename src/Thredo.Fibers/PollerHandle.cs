@@ -56,6 +56,24 @@ internal sealed class PollerHandle : SafeHandle
     internal void Modify(IntPtr fd, PollEvents interest, ulong token) =>
         ThrowHelper.Check(ThredoNative.thredo_poller_modify(this, fd, (uint)interest, token), "thredo_poller_modify");
 
+    /// <summary>
+    /// Arms <paramref name="fd"/> for one report of <paramref name="interest"/>, registering it if
+    /// <paramref name="registered"/> is false. Tolerates a descriptor number that was closed and
+    /// reused behind the caller's back (C code on native fibers closes its own descriptors): a modify
+    /// that finds nothing registers, a register that finds an entry modifies.
+    /// </summary>
+    internal void Arm(IntPtr fd, PollEvents interest, ulong token, bool registered)
+    {
+        int r = registered
+            ? ThredoNative.thredo_poller_modify(this, fd, (uint)interest, token)
+            : ThredoNative.thredo_poller_add(this, fd, (uint)interest, token);
+        if (r == -Errno.ENOENT && registered)
+            r = ThredoNative.thredo_poller_add(this, fd, (uint)interest, token);
+        else if (r == -Errno.EEXIST && !registered)
+            r = ThredoNative.thredo_poller_modify(this, fd, (uint)interest, token);
+        ThrowHelper.Check(r, registered ? "thredo_poller_modify" : "thredo_poller_add");
+    }
+
     /// <summary>Unregisters <paramref name="fd"/>; returns the negative errno instead of throwing.</summary>
     internal int Remove(IntPtr fd) => ThredoNative.thredo_poller_remove(this, fd);
 

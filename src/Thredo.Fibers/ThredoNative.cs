@@ -48,6 +48,7 @@ internal static unsafe partial class ThredoNative
     // thredo.h: for C code on native fibers. Off a fiber they return -EPERM, which the tests check.
     [LibraryImport(Lib)] internal static partial long thredo_read(IntPtr fd, void* buf, nuint len);
     [LibraryImport(Lib)] internal static partial long thredo_write(IntPtr fd, void* buf, nuint len);
+    [LibraryImport(Lib)] internal static partial int thredo_connect(IntPtr fd, void* addr, nuint addrlen);
     [LibraryImport(Lib)] internal static partial int thredo_sleep_ms(long ms);
     [LibraryImport(Lib)] internal static partial int thredo_yield();
     [LibraryImport(Lib)] internal static partial long thredo_current();

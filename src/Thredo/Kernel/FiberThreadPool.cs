@@ -30,8 +30,15 @@ internal sealed class FiberThread : IBatonHolder
     {
         while (true)
         {
-            if (!Parker.Wait(IdleLifetime.Ticks * 100) && _pool.TryRetire(this))
-                break;
+            if (!Parker.Wait(IdleLifetime.Ticks * 100))
+            {
+                if (_pool.TryRetire(this))
+                    break;
+                // Rented while the wait timed out: the fiber may already be assigned, but only its
+                // dispatch (the wake still to come) hands this thread the baton. Running it now
+                // would make two holders of one baton.
+                continue;
+            }
             if (Fiber is Fiber fiber)
             {
                 Fiber = null;
@@ -59,15 +66,51 @@ internal sealed class FiberThreadPool
     /// <summary>The pool for threads with <paramref name="stackSize"/>-byte stacks.</summary>
     internal static FiberThreadPool For(int stackSize) => Pools.GetOrAdd(stackSize, static s => new FiberThreadPool(s));
 
+    /// <summary>Started threads kept ready; below a quarter of it, a refill starts off the kernel.</summary>
+    private const int Reserve = 64;
+    private int _refilling;   // 1 while a refill runs
+
     /// <summary>A thread assigned to <paramref name="fiber"/>; it starts running it when handed the baton.</summary>
+    /// <remarks>
+    /// Discussion: starting an OS thread takes 0.5-2 ms on a small VM, and the spawner holds the
+    /// baton meanwhile, so a burst of spawns (a server accepting thousands of clients) would stall
+    /// the whole kernel. A reserve of started threads, refilled on the .NET thread pool, moves that
+    /// cost off the kernel; only a burst that outruns the refill creates threads inline.
+    /// </remarks>
     internal FiberThread Rent(Fiber fiber)
     {
         FiberThread? thread;
+        int idle;
         lock (_lock)
+        {
             _idle.TryPop(out thread);
+            idle = _idle.Count;
+        }
         thread ??= new FiberThread(this, _stackSize);
         thread.Fiber = fiber;
+        if (idle < Reserve / 4 && Interlocked.CompareExchange(ref _refilling, 1, 0) == 0)
+            ThreadPool.UnsafeQueueUserWorkItem(static p => p.Refill(), this, preferLocal: false);
         return thread;
+    }
+
+    private void Refill()
+    {
+        try
+        {
+            while (true)
+            {
+                lock (_lock)
+                {
+                    if (_idle.Count >= Reserve)
+                        return;
+                }
+                Return(new FiberThread(this, _stackSize));
+            }
+        }
+        finally
+        {
+            Volatile.Write(ref _refilling, 0);
+        }
     }
 
     internal void Return(FiberThread thread)

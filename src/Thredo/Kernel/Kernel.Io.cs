@@ -171,13 +171,8 @@ internal sealed partial class Kernel
             PollEvents want = (Reader is null ? 0 : PollEvents.Readable) | (Writer is null ? 0 : PollEvents.Writable);
             if (want == Armed && (want == PollEvents.None || Added))
                 return;
-            if (!Added)
-            {
-                kernel._poller.Add(Fd, want, Token);
-                Added = true;
-            }
-            else
-                kernel._poller.Modify(Fd, want, Token);
+            kernel._poller.Arm(Fd, want, Token, registered: Added);
+            Added = true;
             Armed = want;
         }
 
