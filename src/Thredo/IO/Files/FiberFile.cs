@@ -159,16 +159,16 @@ public static class FiberFile
     }
 
     /// <summary>
-    /// Opens a file as a <see cref="Stream"/> whose synchronous members (open, read, write, flush, dispose)
-    /// run through <see cref="Fiber.RunBlocking{T}(Func{T})"/>, so the fiber's kernel keeps running other
-    /// fibers meanwhile. Each read or write is a cancellation point on entry; disposing never throws a
-    /// cancellation (it flushes and closes uninterruptibly). One fiber or thread at a time per stream.
+    /// Opens a file as a <see cref="FiberStream"/> whose reads and writes run through
+    /// <see cref="Fiber.RunBlocking{T}(Func{T})"/>, so the fiber's kernel keeps running other fibers
+    /// meanwhile; <see cref="StreamReader"/>, <see cref="StreamWriter"/> and the other synchronous consumers
+    /// of <see cref="Stream"/> work over it on a fiber. Opening, and each read or write, is a cancellation
+    /// point on entry (see <see cref="FiberFile"/>); disposing never throws a cancellation (it closes the
+    /// file uninterruptibly). The stream is unbuffered (every write reaches the OS at once; put a
+    /// <see cref="StreamWriter"/> or <see cref="BufferedStream"/> on top for small writes) and can seek. One
+    /// fiber or thread at a time per stream. A file opened for reading only may be opened for reading by
+    /// others meanwhile; otherwise it is not shared.
     /// </summary>
-    /// <remarks>
-    /// API.md names this <c>Open -&gt; FiberStream</c>; <see cref="FiberStream"/> is a socket stream today
-    /// (sealed, built over a <see cref="FiberSocket"/>), so files get a stream of their own until it can wrap
-    /// another transport.
-    /// </remarks>
     /// <param name="path">The file.</param>
     /// <param name="mode">How to open or create it.</param>
     /// <param name="access">Read, write or both.</param>
@@ -176,11 +176,11 @@ public static class FiberFile
     /// <exception cref="ArgumentNullException"><paramref name="path"/> is null.</exception>
     /// <exception cref="ArgumentException"><paramref name="path"/> is empty, or <paramref name="mode"/> and <paramref name="access"/> do not go together (such as <see cref="FileMode.Append"/> with read access).</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="mode"/> or <paramref name="access"/> is not a defined value.</exception>
-    /// <exception cref="IOException">The file could not be opened.</exception>
+    /// <exception cref="IOException">The file could not be opened (<see cref="FileNotFoundException"/>, <see cref="DirectoryNotFoundException"/>, ...).</exception>
     /// <exception cref="UnauthorizedAccessException">Access was denied.</exception>
-    /// <exception cref="FiberCancelledException">The fiber had a cancellation pending on entry.</exception>
-    /// <exception cref="FiberTimeoutException">A timeout scope of the fiber had expired on entry.</exception>
-    public static Stream OpenStream(string path, FileMode mode, FileAccess access = FileAccess.ReadWrite)
+    /// <exception cref="FiberCancelledException">The fiber had a cancellation pending on entry (the file was not opened).</exception>
+    /// <exception cref="FiberTimeoutException">A timeout scope of the fiber had expired on entry (the file was not opened).</exception>
+    public static FiberStream Open(string path, FileMode mode, FileAccess access)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         if (!Enum.IsDefined(mode))
@@ -188,6 +188,25 @@ public static class FiberFile
         if (!Enum.IsDefined(access))
             throw new ArgumentOutOfRangeException(nameof(access), access, "Not a FileAccess.");
         FileShare share = access == FileAccess.Read ? FileShare.Read : FileShare.None;
-        return new BlockingFileStream(Fiber.RunBlocking(() => new FileStream(path, mode, access, share)));
+        // bufferSize 0: unbuffered, so a write is in the OS when Write returns, as on the other FiberStreams.
+        FileStream file = Fiber.RunBlocking(() => new FileStream(path, mode, access, share, bufferSize: 0));
+        return new FiberStream(new FileChannel(file));
     }
+
+    /// <summary>
+    /// Opens a file for reading and writing (for writing only with <see cref="FileMode.Append"/>), as
+    /// <see cref="FileStream(string, FileMode)"/> does; see <see cref="Open(string, FileMode, FileAccess)"/>.
+    /// </summary>
+    /// <param name="path">The file.</param>
+    /// <param name="mode">How to open or create it.</param>
+    /// <returns>The open stream; dispose it.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="path"/> is null.</exception>
+    /// <exception cref="ArgumentException"><paramref name="path"/> is empty.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="mode"/> is not a defined value.</exception>
+    /// <exception cref="IOException">The file could not be opened.</exception>
+    /// <exception cref="UnauthorizedAccessException">Access was denied.</exception>
+    /// <exception cref="FiberCancelledException">The fiber had a cancellation pending on entry (the file was not opened).</exception>
+    /// <exception cref="FiberTimeoutException">A timeout scope of the fiber had expired on entry (the file was not opened).</exception>
+    public static FiberStream Open(string path, FileMode mode) =>
+        Open(path, mode, mode == FileMode.Append ? FileAccess.Write : FileAccess.ReadWrite);
 }

@@ -21,9 +21,9 @@ namespace Thredo.IO;
 public sealed class FiberChildProcess : IDisposable
 {
     private readonly PolledDescriptor? _pidfd;      // readable once the child has ended; null on kernels without pidfds
-    private readonly ChildInputStream _stdin;
-    private readonly ChildOutputStream _stdout;
-    private readonly ChildOutputStream _stderr;
+    private readonly FiberStream _stdin;             // over the write end of the child's stdin pipe
+    private readonly FiberStream _stdout;            // over the read end of its stdout pipe
+    private readonly FiberStream _stderr;            // over the read end of its stderr pipe
     private readonly Lock _reapLock = new();        // one waitid or signal at a time, so a reap is never mistaken for "reaped elsewhere"
     private readonly FiberLock _waitLock = new();   // one waiter on the pidfd at a time; the others queue here
     private volatile bool _exited;                  // reaped (by us, or found reaped elsewhere)
@@ -32,7 +32,7 @@ public sealed class FiberChildProcess : IDisposable
     private int? _exitSignal;                       // the signal that ended it, if one did
     private int _disposed;
 
-    private FiberChildProcess(int pid, string fileName, PolledDescriptor? pidfd, ChildInputStream stdin, ChildOutputStream stdout, ChildOutputStream stderr)
+    private FiberChildProcess(int pid, string fileName, PolledDescriptor? pidfd, FiberStream stdin, FiberStream stdout, FiberStream stderr)
     {
         Id = pid;
         FileName = fileName;
@@ -49,48 +49,58 @@ public sealed class FiberChildProcess : IDisposable
     public string FileName { get; }
 
     /// <summary>
-    /// The write end of the child's stdin. Writes block while the pipe is full (cancellation points); a
-    /// write after the child closed its stdin throws <see cref="IOException"/>. Dispose it (or call
+    /// The write end of the child's stdin, as a write-only <see cref="FiberStream"/>. Writes block while the
+    /// pipe is full (cancellation points; an interrupted write reports <c>BytesSent</c>); a write after the
+    /// child closed its stdin throws <see cref="IOException"/>. Dispose it (or call
     /// <see cref="CloseStandardInput"/>) to send end of file.
     /// </summary>
-    public Stream StandardInput => _stdin;
-
-    /// <summary>The read end of the child's stdout. Reads block until data or end of file arrives (cancellation points).</summary>
-    public Stream StandardOutput => _stdout;
-
-    /// <summary>The read end of the child's stderr. Reads block until data or end of file arrives (cancellation points).</summary>
-    public Stream StandardError => _stderr;
-
-    internal ChildOutputStream OutputPipe => _stdout;
-    internal ChildOutputStream ErrorPipe => _stderr;
+    public FiberStream StandardInput => _stdin;
 
     /// <summary>
-    /// Reads one line of the child's stdout (UTF-8, without its line ending); null at end of file. A
-    /// cancellation point: if interrupted, nothing received is lost (the partial line is read next time),
-    /// and if part of a line had arrived the exception is an <see cref="IOCancelledException"/> /
-    /// <see cref="IOTimeoutException"/> giving its length in <c>BytesReceived</c>. Shares its buffer with
-    /// <see cref="StandardOutput"/>, so the two can be mixed.
+    /// The read end of the child's stdout, as a read-only <see cref="FiberStream"/>. Reads block until data
+    /// or end of file arrives (cancellation points); <see cref="FiberStream.ReadLine"/> keeps a partial line
+    /// buffered when interrupted.
+    /// </summary>
+    public FiberStream StandardOutput => _stdout;
+
+    /// <summary>The read end of the child's stderr, as a read-only <see cref="FiberStream"/> (see <see cref="StandardOutput"/>).</summary>
+    public FiberStream StandardError => _stderr;
+
+    /// <summary>
+    /// Reads one line of the child's stdout: <see cref="FiberStream.ReadLine"/> on <see cref="StandardOutput"/>
+    /// (UTF-8, without its line ending; null at end of file). A cancellation point: if interrupted, nothing
+    /// received is lost (the partial line stays buffered and is read next time), and the exception is an
+    /// <see cref="IOCancelledException"/> / <see cref="IOTimeoutException"/> giving its length in
+    /// <c>BytesReceived</c>.
     /// </summary>
     /// <returns>The line, or null once the child closed its stdout and every line was read.</returns>
-    /// <exception cref="FiberCancelledException">The calling fiber was cancelled before or while waiting.</exception>
-    /// <exception cref="FiberTimeoutException">A timeout scope of the calling fiber expired before or while waiting.</exception>
+    /// <exception cref="IOCancelledException">The calling fiber was cancelled before or while waiting; the partial line stays buffered.</exception>
+    /// <exception cref="IOTimeoutException">A timeout scope of the calling fiber expired before or while waiting; the partial line stays buffered.</exception>
+    /// <exception cref="IOException">Reading the pipe failed, or a line is longer than <see cref="FiberStream.MaxLineLength"/> bytes.</exception>
     /// <exception cref="ObjectDisposedException">The handle was disposed.</exception>
     /// <exception cref="InvalidOperationException">Another fiber or thread is reading stdout now.</exception>
     public string? ReadLine() => _stdout.ReadLine();
 
-    /// <summary>Reads one line of the child's stderr (see <see cref="ReadLine"/>).</summary>
+    /// <summary>Reads one line of the child's stderr: <see cref="FiberStream.ReadLine"/> on <see cref="StandardError"/> (see <see cref="ReadLine"/>).</summary>
     /// <returns>The line, or null at end of file.</returns>
-    /// <exception cref="FiberCancelledException">The calling fiber was cancelled before or while waiting.</exception>
-    /// <exception cref="FiberTimeoutException">A timeout scope of the calling fiber expired before or while waiting.</exception>
+    /// <exception cref="IOCancelledException">The calling fiber was cancelled before or while waiting; the partial line stays buffered.</exception>
+    /// <exception cref="IOTimeoutException">A timeout scope of the calling fiber expired before or while waiting; the partial line stays buffered.</exception>
+    /// <exception cref="IOException">Reading the pipe failed, or a line is too long.</exception>
     /// <exception cref="ObjectDisposedException">The handle was disposed.</exception>
     /// <exception cref="InvalidOperationException">Another fiber or thread is reading stderr now.</exception>
     public string? ReadErrorLine() => _stderr.ReadLine();
 
-    /// <summary>Writes <paramref name="line"/> and a <c>\n</c> to the child's stdin, as UTF-8. A cancellation point while the pipe is full.</summary>
+    /// <summary>
+    /// Writes <paramref name="line"/> and a <c>\n</c> to the child's stdin, as UTF-8 (<see cref="FiberStream.Write(ReadOnlySpan{byte})"/>
+    /// on <see cref="StandardInput"/>). A cancellation point; if interrupted part-way the exception's <c>BytesSent</c> says how much went out.
+    /// </summary>
     /// <param name="line">The text to send.</param>
     /// <exception cref="ArgumentNullException"><paramref name="line"/> is null.</exception>
     /// <exception cref="IOException">The child no longer reads its stdin.</exception>
     /// <exception cref="ObjectDisposedException">Stdin was closed.</exception>
+    /// <exception cref="InvalidOperationException">Another fiber or thread is writing stdin now.</exception>
+    /// <exception cref="IOCancelledException">The calling fiber was cancelled; <see cref="IOCancelledException.BytesSent"/> bytes went out.</exception>
+    /// <exception cref="IOTimeoutException">A timeout expired; <see cref="IOTimeoutException.BytesSent"/> bytes went out.</exception>
     public void WriteLine(string line)
     {
         ArgumentNullException.ThrowIfNull(line);
@@ -205,9 +215,9 @@ public sealed class FiberChildProcess : IDisposable
                 Debug.Fail($"pidfd_open of our own unreaped child failed: errno {-opened}");   // then poll for exit
             string name = $"'{fileName}' (pid {pid})";
             return new FiberChildProcess(pid, fileName, pidfd,
-                new ChildInputStream(inWrite, "stdin of " + name),
-                new ChildOutputStream(outRead, "stdout of " + name),
-                new ChildOutputStream(errRead, "stderr of " + name));
+                new FiberStream(new DescriptorChannel(inWrite, forWriting: true, "stdin of " + name)),
+                new FiberStream(new DescriptorChannel(outRead, forWriting: false, "stdout of " + name)),
+                new FiberStream(new DescriptorChannel(errRead, forWriting: false, "stderr of " + name)));
         }
         catch
         {

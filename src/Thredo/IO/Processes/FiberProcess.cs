@@ -48,11 +48,11 @@ public static class FiberProcess
         // poller, so a child that blocks writing one pipe while we wait on the other cannot happen. If this
         // fiber is interrupted, the child is killed first; the helper is then cancelled rather than left to
         // see end of file, because a grandchild (a shell's 'sleep') may keep the pipe open long after.
-        Fiber<byte[]> errors = Fiber.Spawn(child.ErrorPipe.ReadToEnd, $"stderr of {child.Describe()}");
+        Fiber<byte[]> errors = Fiber.Spawn(() => ReadToEnd(child.StandardError), $"stderr of {child.Describe()}");
         bool finished = false;
         try
         {
-            byte[] output = child.OutputPipe.ReadToEnd();
+            byte[] output = ReadToEnd(child.StandardOutput);
             byte[] error = JoinUnwrapped(errors);
             int exitCode = child.WaitForExitCore();
             finished = true;
@@ -110,6 +110,14 @@ public static class FiberProcess
             ExceptionDispatchInfo.Throw(e.InnerException);
             throw;
         }
+    }
+
+    /// <summary>Reads <paramref name="pipe"/> to its end of file.</summary>
+    private static byte[] ReadToEnd(FiberStream pipe)
+    {
+        var all = new MemoryStream();
+        pipe.CopyTo(all);
+        return all.ToArray();
     }
 
     private static byte[] JoinUnwrapped(Fiber<byte[]> reader)

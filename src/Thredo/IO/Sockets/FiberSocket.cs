@@ -419,7 +419,7 @@ public sealed class FiberSocket : IDisposable
         lock (_lock)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            return _stream ??= new FiberStream(this);
+            return _stream ??= new FiberStream(new SocketChannel(this));
         }
     }
 

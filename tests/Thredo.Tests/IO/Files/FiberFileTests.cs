@@ -29,22 +29,99 @@ public class FiberFileTests
     });
 
     [Fact]
-    public void OpenStream_round_trips_through_StreamWriter_and_StreamReader() => IOTestSupport.Bounded(() =>
+    public void Open_returns_a_FiberStream_that_round_trips_through_StreamWriter_and_StreamReader() => IOTestSupport.Bounded(() =>
     {
         string path = IOTestSupport.TempPath("s.txt");
-        using (Stream s = FiberFile.OpenStream(path, FileMode.Create, FileAccess.Write))
-        using (var w = new StreamWriter(s))
+        using (FiberStream s = FiberFile.Open(path, FileMode.Create, FileAccess.Write))
         {
+            Assert.True(s.CanWrite);
+            Assert.False(s.CanRead);
+            Assert.True(s.CanSeek);
+            using var w = new StreamWriter(s);
             for (int i = 0; i < 1000; i++)
                 w.WriteLine($"line {i}");
         }
-        using (Stream s = FiberFile.OpenStream(path, FileMode.Open, FileAccess.Read))
+        using (FiberStream s = FiberFile.Open(path, FileMode.Open, FileAccess.Read))
         using (var r = new StreamReader(s))
         {
+            Assert.False(s.CanWrite);
             for (int i = 0; i < 1000; i++)
                 Assert.Equal($"line {i}", r.ReadLine());
             Assert.Null(r.ReadLine());
         }
+    });
+
+    [Fact]
+    public void A_StreamReader_over_a_file_stream_blocks_only_its_fiber() => IOTestSupport.Bounded(() =>
+    {
+        // A FIFO whose writer is a child process: the reader's open and reads block in the OS until the
+        // child writes, and the child writes its second line only after this (main) fiber of the same,
+        // single kernel tells it to; that can only happen if the reader's waits released the kernel.
+        string fifo = IOTestSupport.TempPath("fifo");
+        Assert.Equal(0, Posix.mkfifo(fifo, Convert.ToUInt32("600", 8)));
+        var trace = new Trace();
+        Fiber reader = Fiber.Spawn(() =>
+        {
+            using FiberStream s = FiberFile.Open(fifo, FileMode.Open, FileAccess.Read);
+            using var r = new StreamReader(s);
+            trace.Add("reader got " + r.ReadLine());
+            trace.Add("reader got " + r.ReadLine());
+            trace.Add("reader got " + (r.ReadLine() ?? "end"));
+        });
+        using FiberChildProcess writer = FiberProcess.Start("sh", "-c", $"exec > '{fifo}'; echo one; read x; echo two");
+        while (trace.Items.Length < 1)   // the reader, blocked in read(2) meanwhile, takes the line in
+            Fiber.Sleep(K.Ms(1));
+        trace.Add("main tells the writer to go on");
+        writer.WriteLine("go");
+        reader.Join();
+        Assert.Equal(0, writer.WaitForExit());
+        trace.Is("reader got one", "main tells the writer to go on", "reader got two", "reader got end");
+    });
+
+    [Fact]
+    public void A_file_stream_mixes_ReadLine_Read_Seek_and_Write_at_the_right_positions() => IOTestSupport.Bounded(() =>
+    {
+        string path = IOTestSupport.TempPath("m.txt");
+        FiberFile.WriteAllText(path, "one\ntwo\nthree\n");
+        using (FiberStream s = FiberFile.Open(path, FileMode.Open))
+        {
+            Assert.Equal(14, s.Length);
+            Assert.Equal("one", s.ReadLine());
+            Assert.True(s.BufferedCount > 0);   // ReadLine read ahead ...
+            Assert.Equal(4, s.Position);        // ... but the position counts only what was returned
+            byte[] t = new byte[1];
+            s.ReadExactly(t);
+            Assert.Equal((byte)'t', t[0]);
+            s.Write("W"u8);                     // lands right after the 't', not after the read-ahead
+            Assert.Equal(6, s.Position);
+            Assert.Equal("o", s.ReadLine());
+            s.Seek(-6, SeekOrigin.End);
+            Assert.Equal("three", s.ReadLine());
+            s.Position = 0;
+            s.SetLength(3);
+            Assert.Equal("one", s.ReadLine());
+            Assert.Null(s.ReadLine());
+        }
+        Assert.Equal("one", File.ReadAllText(path));
+        FiberFile.WriteAllText(path, "one\ntwo\nthree\n");
+        using (FiberStream s = FiberFile.Open(path, FileMode.Open, FileAccess.ReadWrite))
+        {
+            Assert.Equal("one", s.ReadLine());
+            s.Write("2"u8);
+        }
+        Assert.Equal("one\n2wo\nthree\n", File.ReadAllText(path));
+    });
+
+    [Fact]
+    public void Open_with_a_cancellation_pending_throws_before_the_file_is_created() => IOTestSupport.Bounded(() =>
+    {
+        string path = IOTestSupport.TempPath("never");
+        using (Fiber.TimeoutAfter(TimeSpan.Zero))
+        {
+            K.Compute(2);
+            Assert.Throws<FiberTimeoutException>(() => FiberFile.Open(path, FileMode.Create));
+        }
+        Assert.False(File.Exists(path));
     });
 
     [Fact]
@@ -112,7 +189,7 @@ public class FiberFileTests
     public void Disposing_a_file_stream_while_a_cancellation_is_pending_closes_it_without_throwing() => IOTestSupport.Bounded(() =>
     {
         string path = IOTestSupport.TempPath("d.txt");
-        Stream s = FiberFile.OpenStream(path, FileMode.Create, FileAccess.Write);
+        FiberStream s = FiberFile.Open(path, FileMode.Create, FileAccess.Write);
         s.Write("abc"u8);
         using (Fiber.TimeoutAfter(TimeSpan.Zero))
         {
@@ -133,8 +210,10 @@ public class FiberFileTests
         Assert.Equal("path", Assert.Throws<ArgumentNullException>(() => FiberFile.WriteAllText(null!, "x")).ParamName);
         Assert.Equal("encoding", Assert.Throws<ArgumentNullException>(() => FiberFile.WriteAllText("x", "x", null!)).ParamName);
         Assert.Equal("path", Assert.Throws<ArgumentException>(() => FiberFile.AppendAllText("", "x")).ParamName);
-        Assert.Equal("mode", Assert.Throws<ArgumentOutOfRangeException>(() => FiberFile.OpenStream("x", (FileMode)99, FileAccess.Read)).ParamName);
-        Assert.Equal("access", Assert.Throws<ArgumentOutOfRangeException>(() => FiberFile.OpenStream("x", FileMode.Open, (FileAccess)99)).ParamName);
+        Assert.Equal("mode", Assert.Throws<ArgumentOutOfRangeException>(() => FiberFile.Open("x", (FileMode)99, FileAccess.Read)).ParamName);
+        Assert.Equal("mode", Assert.Throws<ArgumentOutOfRangeException>(() => FiberFile.Open("x", (FileMode)99)).ParamName);
+        Assert.Equal("access", Assert.Throws<ArgumentOutOfRangeException>(() => FiberFile.Open("x", FileMode.Open, (FileAccess)99)).ParamName);
+        Assert.Equal("path", Assert.Throws<ArgumentException>(() => FiberFile.Open("", FileMode.Open)).ParamName);
         Assert.Throws<FileNotFoundException>(() => FiberFile.ReadAllBytes(IOTestSupport.TempPath("missing")));
     });
 }

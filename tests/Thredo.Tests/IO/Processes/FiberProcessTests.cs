@@ -163,12 +163,76 @@ public class FiberProcessTests
         using FiberChildProcess cat = FiberProcess.Start("cat");
         Fiber reader = Fiber.Spawn(() => cat.ReadLine());
         cat.StandardInput.Write("partial"u8);
-        while (cat.OutputPipe.BufferedCount < "partial".Length)   // the reader has taken the partial line in
+        while (cat.StandardOutput.BufferedCount < "partial".Length)   // the reader has taken the partial line in
             Fiber.Sleep(TimeSpan.FromMilliseconds(1));
         reader.Cancel();
         Assert.IsType<IOCancelledException>(reader.Exception, exactMatch: false);
         cat.WriteLine(" line");
         Assert.Equal("partial line", cat.ReadLine());
+    });
+
+    [Fact]
+    public void A_childs_stdout_is_a_FiberStream_whose_ReadLine_reports_partial_progress_when_interrupted() => IOTestSupport.Bounded(() =>
+    {
+        using FiberChildProcess cat = FiberProcess.Start("cat");
+        FiberStream stdout = cat.StandardOutput;
+        Assert.True(stdout.CanRead);
+        Assert.False(stdout.CanWrite);
+        Assert.False(stdout.CanSeek);
+        Assert.False(cat.StandardInput.CanRead);
+        Assert.True(cat.StandardInput.CanWrite);
+
+        cat.StandardInput.Write("first\r\nhalf"u8);
+        Assert.Equal("first", stdout.ReadLine());
+        var e = Assert.Throws<IOTimeoutException>(() => Fiber.TimeoutAfter(K.Ms(50), () => stdout.ReadLine()));
+        Assert.Equal(4, e.BytesReceived);            // "half" arrived, no newline yet ...
+        Assert.Equal(0, e.BytesSent);
+        Assert.Equal(4, stdout.BufferedCount);       // ... and it stays buffered
+        Assert.IsType<FiberTimeoutException>(e.InnerException, exactMatch: false);
+
+        cat.StandardInput.Write(" done\n"u8);
+        Assert.Equal("half done", cat.ReadLine());   // FiberChildProcess.ReadLine is the stream's ReadLine
+        cat.CloseStandardInput();
+        Assert.Null(stdout.ReadLine());
+        Assert.Equal(0, cat.WaitForExit());
+    });
+
+    [Fact]
+    public void A_cancelled_ReadLine_of_stdout_reports_the_bytes_of_the_partial_line() => IOTestSupport.Bounded(() =>
+    {
+        using FiberChildProcess cat = FiberProcess.Start("cat");
+        var trace = new Trace();
+        Fiber reader = Fiber.Spawn(() =>
+        {
+            try
+            {
+                cat.StandardOutput.ReadLine();
+            }
+            catch (IOCancelledException e)
+            {
+                trace.Add($"cancelled with {e.BytesReceived} byte(s) received");
+                throw;
+            }
+        });
+        cat.StandardInput.Write("abc"u8);
+        while (cat.StandardOutput.BufferedCount < 3)
+            Fiber.Sleep(K.Ms(1));
+        reader.Cancel();
+        Assert.Equal(FiberState.Cancelled, reader.State);
+        trace.Is("cancelled with 3 byte(s) received");
+        byte[] rest = new byte[3];
+        cat.StandardOutput.ReadExactly(rest);          // Read drains what ReadLine kept
+        Assert.Equal("abc"u8.ToArray(), rest);
+    });
+
+    [Fact]
+    public void Reading_stdin_or_writing_stdout_is_not_supported() => IOTestSupport.Bounded(() =>
+    {
+        using FiberChildProcess cat = FiberProcess.Start("cat");
+        Assert.Throws<NotSupportedException>(() => cat.StandardInput.ReadLine());
+        Assert.Throws<NotSupportedException>(() => cat.StandardOutput.Write("x"u8));
+        Assert.Throws<NotSupportedException>(() => cat.StandardOutput.Length);
+        Assert.Throws<NotSupportedException>(() => cat.StandardOutput.Socket);
     });
 
     [Fact]

@@ -6,23 +6,39 @@ using Thredo.Kernel;
 namespace Thredo.IO;
 
 /// <summary>
-/// A <see cref="Stream"/> over a <see cref="FiberSocket"/> whose synchronous <see cref="Read(Span{byte})"/>,
-/// <see cref="Write(ReadOnlySpan{byte})"/> and <see cref="Flush"/> block the fiber, not its kernel: the
-/// ordinary synchronous consumers of <see cref="Stream"/> (<see cref="StreamReader"/>, <see cref="StreamWriter"/>,
-/// <see cref="BinaryReader"/>, System.Text.Json) work on fibers unchanged, and every wait is a
-/// cancellation point. Get it from <see cref="FiberSocket.GetStream"/>.
+/// A <see cref="Stream"/> whose synchronous <see cref="Read(Span{byte})"/> and <see cref="Write(ReadOnlySpan{byte})"/>
+/// block the fiber, not its kernel: the ordinary synchronous consumers of <see cref="Stream"/>
+/// (<see cref="StreamReader"/>, <see cref="StreamWriter"/>, <see cref="BinaryReader"/>, System.Text.Json)
+/// work on fibers unchanged, and every wait is a cancellation point. The one stream type of Thredo's I/O:
+/// get it from <see cref="FiberSocket.GetStream"/> (a socket), <see cref="FiberFile.Open(string, FileMode, FileAccess)"/>
+/// (a regular file), or <see cref="FiberChildProcess.StandardInput"/>, <see cref="FiberChildProcess.StandardOutput"/>
+/// and <see cref="FiberChildProcess.StandardError"/> (a child's pipes).
 /// </summary>
 /// <remarks>
 /// <para>
 /// The stream keeps a read-ahead buffer, filled only by <see cref="ReadLine"/>; every read drains it
 /// first, so bytes received are never lost, even when a <see cref="ReadLine"/> is interrupted.
 /// Writes are not buffered: <see cref="Write(ReadOnlySpan{byte})"/> returns once every byte is handed
-/// to the socket, and <see cref="Flush"/> does nothing.
+/// to the socket, pipe or file, and <see cref="Flush"/> does nothing.
+/// </para>
+/// <para>
+/// How each transport waits: a socket or a pipe parks the fiber on its kernel's poller until it is ready
+/// (a cancellation point on entry and while waiting); a regular file, always "ready" to a poller, runs each
+/// transfer through <see cref="Fiber.RunBlocking{T}(Func{T})"/> (a cancellation point on entry; the
+/// transfer itself is not interrupted, and a cancellation arriving during it is delivered at the next
+/// blocking operation). A cancellation deferred by <see cref="Fiber.DisableCancellation"/> is not
+/// delivered by any of them. Off a fiber every member blocks the calling thread.
+/// </para>
+/// <para>
+/// One reader and one writer at a time (for a file, which has one position, one fiber or thread in all);
+/// a second gets <see cref="InvalidOperationException"/>. Only a file stream can seek
+/// (<see cref="CanSeek"/>); its <see cref="Position"/> accounts for bytes buffered by <see cref="ReadLine"/>.
 /// </para>
 /// <para>
 /// The <c>*Async</c> members serve async callers. On a fiber they run the synchronous operation (the
-/// fiber, not a thread-pool thread, waits); off a fiber they use the <see cref="System.Net.Sockets.Socket"/>'s
-/// own async operations. Do not mix both kinds of readers (or writers) on one stream at the same time.
+/// fiber, not a thread-pool thread, waits); off a fiber they use the transport's own async operations (a
+/// pipe has none: its synchronous operation runs on the thread pool). Do not mix both kinds of readers (or writers) on
+/// one stream at the same time.
 /// </para>
 /// </remarks>
 [DebuggerDisplay("{ToString(),nq}")]
@@ -31,8 +47,8 @@ public sealed class FiberStream : Stream
     /// <summary>Longest line <see cref="ReadLine"/> accepts, so a peer cannot make it buffer without bound.</summary>
     public const int MaxLineLength = 1024 * 1024;
 
-    /// <summary>The socket read and written.</summary>
-    private readonly FiberSocket _socket;
+    /// <summary>The transport read and written; owned (disposed with the stream).</summary>
+    private readonly ByteChannel _channel;
 
     /// <summary>Read-ahead from <see cref="ReadLine"/>; bytes <c>[_start, _end)</c> are not yet returned.</summary>
     private byte[]? _buffer;
@@ -46,33 +62,60 @@ public sealed class FiberStream : Stream
     /// <summary>Where <see cref="ReadLine"/> resumes its search for '\n' (bytes before it have none).</summary>
     private int _scanned;
 
+    /// <summary>1 while a read (or, on a seekable channel, any transfer) is in progress: one reader at a time.</summary>
+    private int _reading;
+
+    /// <summary>1 while a write is in progress on a channel that cannot seek: one writer at a time.</summary>
+    private int _writing;
+
     /// <summary>Set by Dispose.</summary>
     private bool _disposed;
 
-    internal FiberStream(FiberSocket socket) => _socket = socket;
+    /// <summary>Wraps <paramref name="channel"/>, which the stream owns from now on.</summary>
+    internal FiberStream(ByteChannel channel) => _channel = channel;
 
-    /// <summary>The socket underneath.</summary>
-    public FiberSocket Socket => _socket;
+    /// <summary>The socket underneath, for a stream from <see cref="FiberSocket.GetStream"/>.</summary>
+    /// <exception cref="NotSupportedException">The stream is over a file or a pipe, not a socket.</exception>
+    public FiberSocket Socket => _channel is SocketChannel s
+        ? s.Socket
+        : throw new NotSupportedException($"{_channel} is not a socket.");
 
-    /// <summary>True until disposed.</summary>
-    public override bool CanRead => !_disposed;
+    /// <summary>True until disposed if the transport can be read (a socket, a child's stdout or stderr, a file opened for reading).</summary>
+    public override bool CanRead => !_disposed && _channel.CanRead;
 
-    /// <summary>True until disposed.</summary>
-    public override bool CanWrite => !_disposed;
+    /// <summary>True until disposed if the transport can be written (a socket, a child's stdin, a file opened for writing).</summary>
+    public override bool CanWrite => !_disposed && _channel.CanWrite;
 
-    /// <summary>False: a socket cannot seek.</summary>
-    public override bool CanSeek => false;
+    /// <summary>True until disposed for a stream over a regular file; false for a socket or a pipe (a FIFO opened by <see cref="FiberFile.Open(string, FileMode, FileAccess)"/> included).</summary>
+    public override bool CanSeek => !_disposed && _channel.CanSeek;
 
-    /// <summary>Not supported.</summary>
-    /// <exception cref="NotSupportedException">Always.</exception>
-    public override long Length => throw new NotSupportedException("A socket stream has no length.");
+    /// <summary>The file's length (a file stream only). Never blocks.</summary>
+    /// <exception cref="NotSupportedException">The stream is over a socket or a pipe.</exception>
+    /// <exception cref="ObjectDisposedException">The stream was disposed.</exception>
+    public override long Length
+    {
+        get
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            return _channel.Length;
+        }
+    }
 
-    /// <summary>Not supported.</summary>
-    /// <exception cref="NotSupportedException">Always.</exception>
+    /// <summary>
+    /// The position of the next byte <see cref="Read(Span{byte})"/> returns (bytes buffered by
+    /// <see cref="ReadLine"/> count as not yet read) or <see cref="Write(ReadOnlySpan{byte})"/> writes. A
+    /// file stream only; setting it is <see cref="Seek"/> from the beginning. Never blocks.
+    /// </summary>
+    /// <exception cref="NotSupportedException">The stream is over a socket or a pipe.</exception>
+    /// <exception cref="ObjectDisposedException">The stream was disposed.</exception>
     public override long Position
     {
-        get => throw new NotSupportedException("A socket stream has no position.");
-        set => throw new NotSupportedException("A socket stream cannot seek.");
+        get
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            return _channel.Position - BufferedCount;
+        }
+        set => Seek(value, SeekOrigin.Begin);
     }
 
     /// <summary>Bytes already received and buffered (by <see cref="ReadLine"/>) that the next read returns without waiting.</summary>
@@ -82,27 +125,29 @@ public sealed class FiberStream : Stream
 
     /// <summary>
     /// Reads what is available, up to <paramref name="buffer"/>'s length: buffered bytes first, else
-    /// what the socket has, waiting until it has some. A cancellation point when it waits (and on entry
+    /// what the transport has, waiting until it has some. A cancellation point when it waits (and on entry
     /// when nothing is buffered).
     /// </summary>
     /// <param name="buffer">Where to put the bytes.</param>
     /// <returns>The number of bytes read; 0 at end of stream or for an empty buffer.</returns>
-    /// <exception cref="IOException">The connection failed (the inner exception is the <see cref="SocketException"/>).</exception>
-    /// <exception cref="ObjectDisposedException">The stream or socket was disposed.</exception>
+    /// <exception cref="IOException">The transport failed (for a socket the inner exception is the <see cref="SocketException"/>).</exception>
+    /// <exception cref="NotSupportedException">The stream cannot be read (a child's stdin, a file opened for writing only).</exception>
+    /// <exception cref="ObjectDisposedException">The stream was disposed.</exception>
+    /// <exception cref="InvalidOperationException">Another fiber or thread is reading the stream now.</exception>
     /// <exception cref="FiberCancelledException">The fiber was cancelled before or while waiting; nothing was read.</exception>
     /// <exception cref="FiberTimeoutException">A timeout of the fiber expired before or while waiting; nothing was read.</exception>
     public override int Read(Span<byte> buffer)
     {
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        if (_end > _start)
-            return TakeBuffered(buffer);
+        EnterRead();
         try
         {
-            return _socket.Receive(buffer);
+            if (_end > _start)
+                return TakeBuffered(buffer);
+            return _channel.Read(buffer);
         }
-        catch (SocketException e)
+        finally
         {
-            throw new IOException(e.Message, e);
+            Volatile.Write(ref _reading, 0);
         }
     }
 
@@ -113,7 +158,7 @@ public sealed class FiberStream : Stream
     /// <returns>The number of bytes read; 0 at end of stream.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="buffer"/> is null.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="offset"/> or <paramref name="count"/> is outside the array.</exception>
-    /// <exception cref="IOException">The connection failed.</exception>
+    /// <exception cref="IOException">The transport failed.</exception>
     /// <exception cref="ObjectDisposedException">The stream was disposed.</exception>
     /// <exception cref="FiberCancelledException">The fiber was cancelled.</exception>
     /// <exception cref="FiberTimeoutException">A timeout of the fiber expired.</exception>
@@ -125,7 +170,7 @@ public sealed class FiberStream : Stream
 
     /// <summary>Reads one byte (see <see cref="Read(Span{byte})"/>).</summary>
     /// <returns>The byte, or -1 at end of stream.</returns>
-    /// <exception cref="IOException">The connection failed.</exception>
+    /// <exception cref="IOException">The transport failed.</exception>
     /// <exception cref="ObjectDisposedException">The stream was disposed.</exception>
     /// <exception cref="FiberCancelledException">The fiber was cancelled.</exception>
     /// <exception cref="FiberTimeoutException">A timeout of the fiber expired.</exception>
@@ -144,7 +189,7 @@ public sealed class FiberStream : Stream
     /// </summary>
     /// <param name="buffer">Where to put the bytes.</param>
     /// <exception cref="EndOfStreamException">The stream ended first.</exception>
-    /// <exception cref="IOException">The connection failed.</exception>
+    /// <exception cref="IOException">The transport failed.</exception>
     /// <exception cref="ObjectDisposedException">The stream was disposed.</exception>
     /// <exception cref="IOCancelledException">The fiber was cancelled; <see cref="IOCancelledException.BytesReceived"/> says how many bytes arrived.</exception>
     /// <exception cref="IOTimeoutException">A timeout expired; <see cref="IOTimeoutException.BytesReceived"/> says how many bytes arrived.</exception>
@@ -191,36 +236,41 @@ public sealed class FiberStream : Stream
     /// (<see cref="IOCancelledException"/> / <see cref="IOTimeoutException"/>) gives its length in <c>BytesReceived</c>.
     /// </summary>
     /// <returns>The line; the unterminated rest if the stream ends in the middle of a line; null at end of stream.</returns>
-    /// <exception cref="IOException">The connection failed, or a line is longer than <see cref="MaxLineLength"/> bytes (the bytes stay buffered).</exception>
+    /// <exception cref="IOException">The transport failed, or a line is longer than <see cref="MaxLineLength"/> bytes (the bytes stay buffered).</exception>
+    /// <exception cref="NotSupportedException">The stream cannot be read.</exception>
     /// <exception cref="ObjectDisposedException">The stream was disposed.</exception>
+    /// <exception cref="InvalidOperationException">Another fiber or thread is reading the stream now.</exception>
     /// <exception cref="IOCancelledException">The fiber was cancelled; the partial line stays buffered.</exception>
     /// <exception cref="IOTimeoutException">A timeout expired; the partial line stays buffered.</exception>
     public string? ReadLine()
     {
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        while (true)
+        EnterRead();
+        try
         {
-            int newline = _buffer is null ? -1 : Array.IndexOf(_buffer, (byte)'\n', _scanned, _end - _scanned);
-            if (newline >= 0)
-                return TakeLine(newline, newline + 1);
-            _scanned = _end;
-            if (_end - _start >= MaxLineLength)
-                throw new IOException($"A line is longer than {MaxLineLength} bytes.");
-            int n;
-            try
+            while (true)
             {
-                n = ReceiveIntoBuffer();
+                int newline = _buffer is null ? -1 : Array.IndexOf(_buffer, (byte)'\n', _scanned, _end - _scanned);
+                if (newline >= 0)
+                    return TakeLine(newline, newline + 1);
+                _scanned = _end;
+                if (_end - _start >= MaxLineLength)
+                    throw new IOException($"A line is longer than {MaxLineLength} bytes.");
+                int n;
+                try
+                {
+                    n = ReceiveIntoBuffer();
+                }
+                catch (OperationCanceledException e) when (IOProgress.ShouldWrap(e))
+                {
+                    throw IOProgress.Wrap(e, "ReadLine", 0, _end - _start);
+                }
+                if (n == 0)
+                    return _end > _start ? TakeLine(_end, _end) : null;
             }
-            catch (OperationCanceledException e) when (IOProgress.ShouldWrap(e))
-            {
-                throw IOProgress.Wrap(e, "ReadLine", 0, _end - _start);
-            }
-            catch (SocketException e)
-            {
-                throw new IOException(e.Message, e);
-            }
-            if (n == 0)
-                return _end > _start ? TakeLine(_end, _end) : null;
+        }
+        finally
+        {
+            Volatile.Write(ref _reading, 0);
         }
     }
 
@@ -238,7 +288,7 @@ public sealed class FiberStream : Stream
         }
         if (_end == _buffer.Length)
             Array.Resize(ref _buffer, _buffer.Length * 2);
-        int n = _socket.Receive(_buffer.AsSpan(_end));
+        int n = _channel.Read(_buffer.AsSpan(_end));
         _end += n;
         return n;
     }
@@ -257,6 +307,42 @@ public sealed class FiberStream : Stream
         return line;
     }
 
+    /// <summary>Drops the read-ahead, moving a seekable channel back over it so that nothing is skipped.</summary>
+    private void DiscardReadAhead()
+    {
+        if (_end > _start)
+        {
+            Debug.Assert(_channel.CanSeek);
+            _channel.Seek(_start - _end, SeekOrigin.Current);
+        }
+        _start = _end = _scanned = 0;
+    }
+
+    /// <summary>Checks the stream is open and readable and takes the reader's turn (released by writing 0 to <see cref="_reading"/>).</summary>
+    private void EnterRead()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (!_channel.CanRead)
+            throw new NotSupportedException($"{_channel} cannot be read.");
+        if (Interlocked.Exchange(ref _reading, 1) != 0)
+            throw new InvalidOperationException($"Another fiber or thread is already reading {_channel}; one reader at a time.");
+    }
+
+    /// <summary>
+    /// Checks the stream is open and writable and takes the writer's turn. A seekable channel (a file) has
+    /// one position for both directions, so its writer takes the reader's flag and the two exclude each other.
+    /// </summary>
+    private ref int EnterWrite()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (!_channel.CanWrite)
+            throw new NotSupportedException($"{_channel} cannot be written.");
+        ref int turn = ref _channel.CanSeek ? ref _reading : ref _writing;
+        if (Interlocked.Exchange(ref turn, 1) != 0)
+            throw new InvalidOperationException($"Another fiber or thread is already {(_channel.CanSeek ? "using" : "writing")} {_channel}; one {(_channel.CanSeek ? "at a time" : "writer at a time")}.");
+        return ref turn;
+    }
+
     /// <summary>Copies buffered bytes into <paramref name="destination"/>.</summary>
     private int TakeBuffered(Span<byte> destination)
     {
@@ -272,24 +358,37 @@ public sealed class FiberStream : Stream
     // ---- Writing ----------------------------------------------------------------------------
 
     /// <summary>
-    /// Sends all of <paramref name="buffer"/> (see <see cref="FiberSocket.SendAll"/>). A cancellation
-    /// point; if interrupted part-way the exception's <c>BytesSent</c> says how much went out.
+    /// Writes all of <paramref name="buffer"/>, waiting as often as the transport needs (a socket's or
+    /// pipe's buffer is full). A cancellation point (on entry and while waiting); if interrupted part-way
+    /// the exception's <c>BytesSent</c> says how much went out. On a file stream, bytes buffered by
+    /// <see cref="ReadLine"/> are dropped first and the write lands at <see cref="Position"/>.
     /// </summary>
     /// <param name="buffer">The bytes.</param>
-    /// <exception cref="IOException">The connection failed.</exception>
+    /// <exception cref="IOException">The transport failed (a child's stdin: the child closed it or ended).</exception>
+    /// <exception cref="NotSupportedException">The stream cannot be written (a child's stdout or stderr, a file opened for reading only).</exception>
     /// <exception cref="ObjectDisposedException">The stream was disposed.</exception>
+    /// <exception cref="InvalidOperationException">Another fiber or thread is writing the stream now.</exception>
     /// <exception cref="IOCancelledException">The fiber was cancelled; <see cref="IOCancelledException.BytesSent"/> bytes went out.</exception>
     /// <exception cref="IOTimeoutException">A timeout expired; <see cref="IOTimeoutException.BytesSent"/> bytes went out.</exception>
     public override void Write(ReadOnlySpan<byte> buffer)
     {
-        ObjectDisposedException.ThrowIf(_disposed, this);
+        ref int turn = ref EnterWrite();
+        int sent = 0;
         try
         {
-            _socket.SendAll(buffer);
+            if (_channel.CanSeek)
+                DiscardReadAhead();
+            Blocking.Checkpoint();
+            while (sent < buffer.Length)
+                sent += _channel.Write(buffer[sent..]);
         }
-        catch (SocketException e)
+        catch (OperationCanceledException e) when (IOProgress.ShouldWrap(e))
         {
-            throw new IOException(e.Message, e);
+            throw IOProgress.Wrap(e, "Write", sent, 0);
+        }
+        finally
+        {
+            Volatile.Write(ref turn, 0);
         }
     }
 
@@ -299,7 +398,7 @@ public sealed class FiberStream : Stream
     /// <param name="count">How many bytes.</param>
     /// <exception cref="ArgumentNullException"><paramref name="buffer"/> is null.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="offset"/> or <paramref name="count"/> is outside the array.</exception>
-    /// <exception cref="IOException">The connection failed.</exception>
+    /// <exception cref="IOException">The transport failed.</exception>
     /// <exception cref="IOCancelledException">The fiber was cancelled; the exception says how much went out.</exception>
     /// <exception cref="IOTimeoutException">A timeout expired; the exception says how much went out.</exception>
     public override void Write(byte[] buffer, int offset, int count)
@@ -321,12 +420,14 @@ public sealed class FiberStream : Stream
 
     /// <summary>
     /// Reads what is available. On a fiber it runs <see cref="Read(Span{byte})"/> (the fiber waits, and
-    /// the returned task is already complete); off a fiber it uses <see cref="Socket.ReceiveAsync(Memory{byte}, SocketFlags, CancellationToken)"/>.
+    /// the returned task is already complete); off a fiber it uses the transport's async I/O
+    /// (<see cref="System.Net.Sockets.Socket.ReceiveAsync(Memory{byte}, SocketFlags, CancellationToken)"/>, <see cref="FileStream.ReadAsync(Memory{byte}, CancellationToken)"/>;
+    /// a pipe's synchronous read on the thread pool).
     /// </summary>
     /// <param name="buffer">Where to put the bytes.</param>
     /// <param name="cancellationToken">Cancels an async wait (off a fiber; on a fiber the fiber's own cancellation applies).</param>
     /// <returns>The number of bytes read; 0 at end of stream.</returns>
-    /// <exception cref="IOException">The connection failed.</exception>
+    /// <exception cref="IOException">The transport failed.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled, or the fiber was.</exception>
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
@@ -336,14 +437,9 @@ public sealed class FiberStream : Stream
             return TakeBuffered(buffer.Span);
         if (Fiber.IsOnFiber)
             return Read(buffer.Span);
-        try
-        {
-            return await _socket.Socket.ReceiveAsync(buffer, SocketFlags.None, cancellationToken).ConfigureAwait(false);
-        }
-        catch (SocketException e)
-        {
-            throw new IOException(e.Message, e);
-        }
+        if (!_channel.CanRead)
+            throw new NotSupportedException($"{_channel} cannot be read.");
+        return await _channel.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Reads into an array (see <see cref="ReadAsync(Memory{byte}, CancellationToken)"/>).</summary>
@@ -359,14 +455,13 @@ public sealed class FiberStream : Stream
     }
 
     /// <summary>
-    /// Sends all of <paramref name="buffer"/>. On a fiber it runs <see cref="Write(ReadOnlySpan{byte})"/>;
-    /// off a fiber it uses <see cref="Socket.SendAsync(ReadOnlyMemory{byte}, SocketFlags, CancellationToken)"/>
-    /// until everything is sent.
+    /// Writes all of <paramref name="buffer"/>. On a fiber it runs <see cref="Write(ReadOnlySpan{byte})"/>;
+    /// off a fiber it uses the transport's async I/O until everything is written.
     /// </summary>
     /// <param name="buffer">The bytes.</param>
     /// <param name="cancellationToken">Cancels an async wait (off a fiber).</param>
-    /// <returns>A task that completes once every byte is handed to the socket.</returns>
-    /// <exception cref="IOException">The connection failed.</exception>
+    /// <returns>A task that completes once every byte is handed to the transport.</returns>
+    /// <exception cref="IOException">The transport failed.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled, or the fiber was.</exception>
     public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {
@@ -377,18 +472,9 @@ public sealed class FiberStream : Stream
             Write(buffer.Span);
             return;
         }
-        try
-        {
-            while (!buffer.IsEmpty)
-            {
-                int n = await _socket.Socket.SendAsync(buffer, SocketFlags.None, cancellationToken).ConfigureAwait(false);
-                buffer = buffer[n..];
-            }
-        }
-        catch (SocketException e)
-        {
-            throw new IOException(e.Message, e);
-        }
+        if (!_channel.CanWrite)
+            throw new NotSupportedException($"{_channel} cannot be written.");
+        await _channel.WriteAllAsync(buffer, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Sends an array's bytes (see <see cref="WriteAsync(ReadOnlyMemory{byte}, CancellationToken)"/>).</summary>
@@ -396,7 +482,7 @@ public sealed class FiberStream : Stream
     /// <param name="offset">Where in it to start.</param>
     /// <param name="count">How many bytes.</param>
     /// <param name="cancellationToken">Cancels an async wait.</param>
-    /// <returns>A task that completes once every byte is handed to the socket.</returns>
+    /// <returns>A task that completes once every byte is handed to the transport.</returns>
     public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
     {
         ValidateBufferArguments(buffer, offset, count);
@@ -409,32 +495,52 @@ public sealed class FiberStream : Stream
     public override Task FlushAsync(CancellationToken cancellationToken) =>
         cancellationToken.IsCancellationRequested ? Task.FromCanceled(cancellationToken) : Task.CompletedTask;
 
-    // ---- Not supported ----------------------------------------------------------------------
+    // ---- Seeking (files only) ---------------------------------------------------------------
 
-    /// <summary>Not supported.</summary>
-    /// <param name="offset">Unused.</param>
-    /// <param name="origin">Unused.</param>
-    /// <returns>Never.</returns>
-    /// <exception cref="NotSupportedException">Always.</exception>
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException("A socket stream cannot seek.");
+    /// <summary>Moves the position of a file stream, dropping bytes buffered by <see cref="ReadLine"/> (an offset from <see cref="SeekOrigin.Current"/> counts from <see cref="Position"/>). Never blocks.</summary>
+    /// <param name="offset">The offset from <paramref name="origin"/>.</param>
+    /// <param name="origin">Where <paramref name="offset"/> counts from.</param>
+    /// <returns>The new position.</returns>
+    /// <exception cref="NotSupportedException">The stream is over a socket or a pipe.</exception>
+    /// <exception cref="IOException">The position would be before the start of the file.</exception>
+    /// <exception cref="ObjectDisposedException">The stream was disposed.</exception>
+    public override long Seek(long offset, SeekOrigin origin)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (_channel.CanSeek)
+            DiscardReadAhead();
+        return _channel.Seek(offset, origin);   // a socket's or pipe's throws NotSupportedException, naming it
+    }
 
-    /// <summary>Not supported.</summary>
-    /// <param name="value">Unused.</param>
-    /// <exception cref="NotSupportedException">Always.</exception>
-    public override void SetLength(long value) => throw new NotSupportedException("A socket stream has no length.");
+    /// <summary>Truncates or extends a file stream, dropping bytes buffered by <see cref="ReadLine"/>. Never blocks.</summary>
+    /// <param name="value">The new length.</param>
+    /// <exception cref="NotSupportedException">The stream is over a socket or a pipe, or cannot be written.</exception>
+    /// <exception cref="ObjectDisposedException">The stream was disposed.</exception>
+    public override void SetLength(long value)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (_channel.CanSeek)
+            DiscardReadAhead();
+        _channel.SetLength(value);
+    }
 
-    /// <summary>Disposes the socket too (waking a fiber waiting on it with <see cref="ObjectDisposedException"/>). Idempotent.</summary>
+    /// <summary>
+    /// Closes the transport too. Idempotent; never throws a cancellation. A fiber waiting on a socket or pipe
+    /// is woken with <see cref="ObjectDisposedException"/>; a pipe to a child's stdin makes the child read
+    /// end of file; a file is closed off the kernel, uninterruptibly (a cancellation pending now stays
+    /// pending for the next blocking operation, so a <c>using</c> block unwinding for one still closes it).
+    /// </summary>
     /// <param name="disposing">True when called from <see cref="Stream.Dispose()"/>.</param>
     protected override void Dispose(bool disposing)
     {
         if (disposing && !_disposed)
         {
             _disposed = true;
-            _socket.Dispose();
+            _channel.Dispose();
         }
         base.Dispose(disposing);
     }
 
     /// <inheritdoc/>
-    public override string ToString() => $"FiberStream over {_socket} ({BufferedCount} byte(s) buffered)";
+    public override string ToString() => $"FiberStream over {_channel} ({BufferedCount} byte(s) buffered)";
 }
