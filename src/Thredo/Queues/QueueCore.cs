@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Diagnostics.CodeAnalysis;
+using System.Runtime.ExceptionServices;
 using Thredo.Kernel;
 
 namespace Thredo;
@@ -86,7 +87,10 @@ internal sealed class QueueCore<T>
         }
         getter?.Signal();
         if (w is not null)
+        {
             Blocking.Wait(w);
+            (w.Value as FailedPut)?.Rethrow();
+        }
     }
 
     internal ValueTask PutAsync(T item, CancellationToken cancellationToken)
@@ -109,8 +113,10 @@ internal sealed class QueueCore<T>
         if (w is null)
             return ValueTask.CompletedTask;
         w.RegisterCancellation();
-        return new ValueTask(w.Task);
+        return AwaitPut(w.Task);
     }
+
+    private static async ValueTask AwaitPut(Task<object?> put) => (await put.ConfigureAwait(false) as FailedPut)?.Rethrow();
 
     internal T Get()
     {
@@ -238,11 +244,27 @@ internal sealed class QueueCore<T>
         putter = _putters.ClaimFirst();
         if (putter is not null)
         {
-            _store.Add((T)putter.Value!);
-            putter.Value = null;   // the put's result is nothing; don't keep the item alive through it
-            _unfinished++;
+            try
+            {
+                _store.Add((T)putter.Value!);
+                putter.Value = null;   // the put's result is nothing; don't keep the item alive through it
+                _unfinished++;
+            }
+            catch (Exception e)
+            {
+                // The store refused the item (a priority comparer threw): the putter is claimed, so it must
+                // be woken, and it is the one to fail; the getter still gets the item it took.
+                putter.Value = new FailedPut(ExceptionDispatchInfo.Capture(e));
+            }
         }
         return true;
+    }
+
+    /// <summary>A blocked put whose item the store refused when a slot freed: the putter rethrows the store's exception.</summary>
+    private sealed class FailedPut(ExceptionDispatchInfo failure)
+    {
+        [DoesNotReturn]
+        internal void Rethrow() => failure.Throw();
     }
 
     /// <summary>A plain thread may use the queue again in any way, so every kind of wait may end from outside.</summary>
