@@ -50,9 +50,9 @@ public sealed partial class BindingTests
 
         var problems = new List<string>();
         foreach (string name in declared.Where(d => !exports.Contains(d)).Order(StringComparer.Ordinal))
-            problems.Add($"thredo_native.h declares {name}, but {LibraryPath} does not export it");
+            problems.Add($"{string.Join(" or ", Headers)} declares {name}, but {LibraryPath} does not export it");
         foreach (string name in exports.Where(e => !declared.Contains(e)).Order(StringComparer.Ordinal))
-            problems.Add($"{LibraryPath} exports {name}, which thredo_native.h does not declare with THREDO_API");
+            problems.Add($"{LibraryPath} exports {name}, which neither {string.Join(" nor ", Headers)} declares with THREDO_API");
 
         Assert.True(problems.Count == 0, string.Join(Environment.NewLine, problems));
     }
@@ -110,12 +110,12 @@ public sealed partial class BindingTests
         return imports;
     }
 
-    private static HashSet<string> ReadHeaderDeclarations()
-    {
-        string header = File.ReadAllText(Path.Combine(Repo.Root, "native", "include", "thredo_native.h"));
-        string code = CommentRegex().Replace(header, " ");
-        return DeclarationRegex().Matches(code).Select(m => m.Groups[1].Value).ToHashSet(StringComparer.Ordinal);
-    }
+    /// <summary>The public headers: the library's own API, and thredo.h for C code on native fibers.</summary>
+    private static readonly string[] Headers = ["thredo_native.h", "thredo.h"];
+
+    private static HashSet<string> ReadHeaderDeclarations() =>
+        Headers.SelectMany(h => DeclarationRegex().Matches(CommentRegex().Replace(File.ReadAllText(Path.Combine(Repo.Root, "native", "include", h)), " ")))
+               .Select(m => m.Groups[1].Value).ToHashSet(StringComparer.Ordinal);
 
     private static HashSet<string> ReadExports() =>
         ReadDynamicSymbols().Where(s => s.StartsWith("thredo_", StringComparison.Ordinal)).ToHashSet(StringComparer.Ordinal);
