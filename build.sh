@@ -18,6 +18,21 @@ esac
 
 say() { printf '\n== %s\n' "$*"; }
 
+# Every test stage's output also goes to this log, so the end can print one total.
+test_log=$(mktemp)
+trap 'rm -f "$test_log"' EXIT
+run_tests() { "$@" 2>&1 | tee -a "$test_log"; return "${PIPESTATUS[0]}"; }
+
+print_totals() {
+  # ctest: "100% tests passed, 0 tests failed out of 33", skips listed as "  9 - name (Skipped)";
+  # dotnet test: "     Passed: N", "     Failed: N", "    Skipped: N".
+  awk '/tests passed, [0-9]+ tests failed out of [0-9]+/ { f += $4; p += $NF - $4 }
+       /^[ \t]+[0-9]+ - .*\(Skipped\)$/ { s++; p-- }
+       /^ +Passed: [0-9]+$/ { p += $2 } /^ +Failed: [0-9]+$/ { f += $2 } /^ +Skipped: [0-9]+$/ { s += $2 }
+       END { printf "\ntests: %d passed, %d failed, %d skipped\n", p, f, s }' "$test_log"
+}
+
+
 build_native() {
   say "native: cmake (Release, switch=${THREDO_SWITCH:-asm})"
   cmake -S . -B build/native -DCMAKE_BUILD_TYPE=Release -DTHREDO_SWITCH="${THREDO_SWITCH:-asm}" >/dev/null
@@ -33,24 +48,24 @@ build_managed() {
 
 test_native() {
   say "native tests: CTest (Release)"
-  ctest --test-dir build/native --output-on-failure -j "$jobs"
+  run_tests ctest --test-dir build/native --output-on-failure -j "$jobs"
 
   say "native tests: CTest under AddressSanitizer + UBSan"
   cmake -S . -B build/native-asan -DCMAKE_BUILD_TYPE=Debug -DTHREDO_SANITIZE=ON -DTHREDO_BUILD_BENCH=OFF >/dev/null
   cmake --build build/native-asan -j "$jobs"
-  ctest --test-dir build/native-asan --output-on-failure -j "$jobs"
+  run_tests ctest --test-dir build/native-asan --output-on-failure -j "$jobs"
 
   say "native tests: CTest with the ucontext switch (reference)"
   cmake -S . -B build/native-ucontext -DCMAKE_BUILD_TYPE=Release -DTHREDO_SWITCH=ucontext -DTHREDO_BUILD_BENCH=OFF >/dev/null
   cmake --build build/native-ucontext -j "$jobs"
-  ctest --test-dir build/native-ucontext --output-on-failure -j "$jobs"
+  run_tests ctest --test-dir build/native-ucontext --output-on-failure -j "$jobs"
 
   if command -v x86_64-w64-mingw32-gcc >/dev/null 2>&1; then
     say "native tests: Windows build (mingw-w64)$(command -v wine64 >/dev/null 2>&1 || command -v wine >/dev/null 2>&1 && echo ', run under Wine')"
     cmake -S . -B build/native-mingw -DCMAKE_TOOLCHAIN_FILE="$root/native/mingw-w64.cmake" \
       -DCMAKE_BUILD_TYPE=Release -DTHREDO_BUILD_BENCH=OFF >/dev/null
     cmake --build build/native-mingw -j "$jobs"
-    ctest --test-dir build/native-mingw --output-on-failure
+    run_tests ctest --test-dir build/native-mingw --output-on-failure
   else
     say "native tests: Windows build skipped (x86_64-w64-mingw32-gcc not installed; .ci/run installs it)"
   fi
@@ -59,13 +74,13 @@ test_native() {
 test_managed() {
   say "managed tests: dotnet test"
   dotnet test Thredo.sln -c Release --no-build -nologo --logger "console;verbosity=normal" 2>&1 \
-    | grep -vE '^\s+Passed ' 
+    | grep -vE '^\s+Passed ' | tee -a "$test_log"
   return "${PIPESTATUS[0]}"
 }
 
 case "$action" in
   build) build_native; build_managed ;;
-  test)  build_native; build_managed; test_native; test_managed; say "all tests passed" ;;
+  test)  build_native; build_managed; test_native; test_managed; say "all tests passed"; print_totals ;;
   demo)  build_native; build_managed
          say "demo"
          dotnet run --project examples/Thredo.Examples -c Release --no-build -- "${@:2}" ;;
