@@ -18,8 +18,18 @@ public sealed record FiberOptions
     /// </summary>
     public TimeSpan? LongBlockWarning { get; init; }
 
+    /// <summary>
+    /// How many iterations a fiber's thread spins, waiting to be handed the baton, before it sleeps
+    /// in the OS. Default 0: sleep at once. A few hundred to a few thousand make hand-offs between
+    /// fibers several times faster on an otherwise idle multi-core machine (the woken thread is
+    /// still on its CPU), and slower on a loaded or single-core one (the spin steals the CPU the
+    /// other fiber needs). Measure before changing it; see docs/benchmarks.md.
+    /// </summary>
+    public int ParkSpinIterations { get; init; }
+
     internal void Validate()
     {
+        ArgumentOutOfRangeException.ThrowIfNegative(ParkSpinIterations, nameof(ParkSpinIterations));
         ArgumentOutOfRangeException.ThrowIfLessThan(Schedulers, 1, nameof(Schedulers));
         ArgumentOutOfRangeException.ThrowIfLessThan(StackSizeBytes, 64 * 1024, nameof(StackSizeBytes));
         if (LongBlockWarning is TimeSpan t)

@@ -45,6 +45,24 @@ public class FiberTests
     {
         Assert.Equal("Schedulers", Assert.Throws<ArgumentOutOfRangeException>(() => Fiber.Run(() => { }, new FiberOptions { Schedulers = 0 })).ParamName);
         Assert.Equal("StackSizeBytes", Assert.Throws<ArgumentOutOfRangeException>(() => Fiber.Run(() => { }, new FiberOptions { StackSizeBytes = 1024 })).ParamName);
+        Assert.Equal("ParkSpinIterations", Assert.Throws<ArgumentOutOfRangeException>(() => Fiber.Run(() => { }, new FiberOptions { ParkSpinIterations = -1 })).ParamName);
+    }
+
+    [Fact]
+    public void Fibers_hand_off_correctly_when_parked_threads_spin_first()
+    {
+        var trace = new Trace();
+        Fiber.Run(() =>
+        {
+            var ping = new FiberQueue<int>();
+            var pong = new FiberQueue<int>();
+            var partner = Fiber.Spawn(() => { for (int i = 0; i < 1000; i++) pong.Put(ping.Get() + 1); });
+            int last = 0;
+            for (int i = 0; i < 1000; i++) { ping.Put(last); last = pong.Get(); }
+            partner.Join();
+            trace.Add($"last {last}");
+        }, K.Options with { ParkSpinIterations = 2000 });
+        trace.Is("last 1000");
     }
 
     [Fact]

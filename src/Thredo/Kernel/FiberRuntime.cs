@@ -39,7 +39,11 @@ internal sealed class FiberRuntime : IDisposable
     /// <summary>The kernel a new fiber goes to.</summary>
     internal Kernel PlaceLocked() => _kernels[_nextKernel++ % _kernels.Length];
 
-    internal void AddLiveLocked(Fiber fiber) => _live.Add(fiber);
+    internal void AddLiveLocked(Fiber fiber)
+    {
+        _live.Add(fiber);
+        fiber.Thread?.Parker.SetSpin((uint)Options.ParkSpinIterations);   // pooled threads serve many runtimes
+    }
 
     /// <summary>Runs every kernel until no fiber is left; kernel 0 on the calling thread.</summary>
     internal void RunKernels()
