@@ -44,7 +44,7 @@ internal sealed class EchoExample : Example
         return Fiber.Run(() =>
         {
             // Bind before spawning, so a busy port is reported here and a self-test knows its port.
-            FiberSocket listener = FiberSocket.ListenTcp(new IPEndPoint(IPAddress.Loopback, selfTest ? 0 : port));
+            FiberSocket listener = FiberSocket.ListenTcp(new IPEndPoint(IPAddress.Loopback, selfTest ? 0 : port), backlog: 4096);
             int bound = ((IPEndPoint)listener.LocalEndPoint!).Port;
             Fiber server = Fiber.Spawn(() => FiberServer.ServeTcp(listener, (client, remote) => Serve(client, remote, killAfter)), "echo server");
             Console.WriteLine($"echo: listening on 127.0.0.1:{bound}{(killAfter is double k ? $", clients are cut off after {k} s" : "")}");

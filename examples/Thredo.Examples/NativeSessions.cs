@@ -10,7 +10,7 @@ namespace Thredo.Examples;
 /// <summary>
 /// A blocking-style C library (examples/native/lineproto.c: connect, send a line, read the reply)
 /// run as 10,000 concurrent native fibers on one OS thread, against a Thredo echo server on
-/// loopback. <c>--threads</c> runs the same C library with one OS thread per session instead, for
+/// loopback (the `echo` example, run as a child process). <c>--threads</c> runs the same C library with one OS thread per session instead, for
 /// comparison.
 /// </summary>
 internal sealed class NativeSessions : Example
@@ -48,37 +48,46 @@ internal sealed class NativeSessions : Example
             }
         }
         IntPtr library = LoadLineproto();
-        // Server fibers are threads: keep their stacks small so 10,000 clients fit comfortably.
-        var options = new FiberOptions { StackSizeBytes = 256 * 1024 };
-        int exit = Fiber.Run(() =>
+        return Fiber.Run(() =>
         {
-            using var listener = FiberSocket.ListenTcp(new IPEndPoint(IPAddress.Loopback, 0), backlog: 4096);
-            int port = ((IPEndPoint)listener.LocalEndPoint!).Port;
-            var server = Fiber.Spawn(() => FiberServer.ServeTcp(listener, EchoLines), "echo server");
-            Console.WriteLine($"echo server on 127.0.0.1:{port}; {sessions} sessions x {requests} requests, " +
+            // Both ends of 10,000 connections would need 20,000 descriptors, the usual per-process
+            // limit: the Thredo echo server (the `echo` example) runs as a child process.
+            using FiberChildProcess server = StartEchoServer(out int port);
+            // The server logs each client: keep reading, or its stdout pipe fills and it stalls.
+            Fiber drain = Fiber.Spawn(() => { while (server.ReadLine() is not null) { } }, "echo server output");
+            Console.WriteLine($"echo server (child process {server.Id}) on 127.0.0.1:{port}; {sessions} sessions x {requests} requests, " +
                               (threads ? "one OS thread per session (blocking C calls)" : "native fibers on one OS thread"));
             var sw = Stopwatch.StartNew();
             long good = threads
                 ? Fiber.RunBlocking(() => RunOnThreads(library, port, sessions, requests))
                 : RunOnNativeFibers(library, port, sessions, requests);
             sw.Stop();
-            server.Cancel();
+            server.Terminate();
+            server.WaitForExit();
+            drain.Join();
             Console.WriteLine($"{good} of {(long)sessions * requests} replies good in {sw.Elapsed.TotalSeconds:F2} s " +
                               $"({(long)sessions * requests / sw.Elapsed.TotalSeconds:F0} round trips/s)");
             return good == (long)sessions * requests ? 0 : 1;
-        }, options);
-        return exit;
+        });
     }
 
-    private static void EchoLines(FiberSocket client, EndPoint peer)
+    /// <summary>Starts this program's `echo` example on a free port and reads the port it reports.</summary>
+    private static FiberChildProcess StartEchoServer(out int port)
     {
-        using FiberStream stream = client.GetStream();
-        byte[] newline = "\n"u8.ToArray();
-        while (stream.ReadLine() is string line)
+        string host = Environment.ProcessPath!;
+        string[] prefix = Path.GetFileNameWithoutExtension(host) == "dotnet" ? [typeof(NativeSessions).Assembly.Location] : [];
+        FiberChildProcess server = FiberProcess.Start(host, [.. prefix, "echo", "--port", "0"]);
+        const string Listening = "echo: listening on 127.0.0.1:";
+        while (server.ReadLine() is string line)
         {
-            stream.Write(System.Text.Encoding.UTF8.GetBytes(line));
-            stream.Write(newline);
+            if (line.StartsWith(Listening, StringComparison.Ordinal))
+            {
+                port = int.Parse(line.AsSpan(Listening.Length).TrimEnd(), CultureInfo.InvariantCulture);
+                return server;
+            }
         }
+        server.Dispose();
+        throw new InvalidOperationException("The echo server child process ended before it reported its port.");
     }
 
     private static unsafe long RunOnNativeFibers(IntPtr library, int port, int sessions, int requests)

@@ -4,59 +4,21 @@ using System.Diagnostics.CodeAnalysis;
 namespace Thredo;
 
 /// <summary>
-/// A last-in, first-out queue (a stack) between fibers (Curio's <c>LifoQueue</c>), optionally bounded: <see cref="Get"/>
+/// A last-in, first-out queue (a stack) between fibers (Curio's <c>LifoQueue</c>), optionally bounded: <see cref="FiberQueueBase{T}.Get"/>
 /// returns the most recently put item. Otherwise exactly like <see cref="FiberQueue{T}"/>: usable from fibers,
 /// plain threads and async code; getters and putters are served in arrival order by direct hand-off; and
-/// <see cref="TaskDone"/> / <see cref="Join"/> track unfinished work.
+/// <see cref="FiberQueueBase{T}.TaskDone"/> / <see cref="FiberQueueBase{T}.Join"/> track unfinished work.
 /// </summary>
 /// <typeparam name="T">The item type.</typeparam>
 [DebuggerDisplay("{ToString(),nq}")]
 [SuppressMessage("Naming", "CA1711:Identifiers should not have incorrect suffix", Justification = "The name is fixed by the public API contract (API.md).")]
-public sealed class FiberLifoQueue<T>
+public sealed class FiberLifoQueue<T> : FiberQueueBase<T>
 {
-    /// <summary>The shared queue logic, over a LIFO store.</summary>
-    private readonly QueueCore<T> _core;
-
     /// <summary>Creates an empty queue.</summary>
-    /// <param name="maxSize">The most items it holds before <see cref="Put"/> blocks; 0 (the default) for unbounded.</param>
+    /// <param name="maxSize">The most items it holds before <see cref="FiberQueueBase{T}.Put"/> blocks; 0 (the default) for unbounded.</param>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="maxSize"/> is negative.</exception>
     public FiberLifoQueue(int maxSize = 0)
+        : base(QueueStore<T>.Lifo(), maxSize, "FiberLifoQueue")
     {
-        ArgumentOutOfRangeException.ThrowIfNegative(maxSize);
-        _core = new QueueCore<T>(QueueStore<T>.Lifo(), maxSize, "FiberLifoQueue");
     }
-
-    /// <inheritdoc cref="FiberQueue{T}.Count"/>
-    public int Count => _core.Count;
-
-    /// <inheritdoc cref="FiberQueue{T}.IsEmpty"/>
-    public bool IsEmpty => _core.IsEmpty;
-
-    /// <inheritdoc cref="FiberQueue{T}.IsFull"/>
-    public bool IsFull => _core.IsFull;
-
-    /// <inheritdoc cref="FiberQueue{T}.Put(T)"/>
-    public void Put(T item) => _core.Put(item);
-
-    /// <inheritdoc cref="FiberQueue{T}.Get()"/>
-    public T Get() => _core.Get();
-
-    /// <inheritdoc cref="FiberQueue{T}.TryGet(out T)"/>
-    public bool TryGet(out T item) => _core.TryGet(out item);
-
-    /// <inheritdoc cref="FiberQueue{T}.TaskDone()"/>
-    public void TaskDone() => _core.TaskDone();
-
-    /// <inheritdoc cref="FiberQueue{T}.Join()"/>
-    public void Join() => _core.Join();
-
-    /// <inheritdoc cref="FiberQueue{T}.PutAsync(T, CancellationToken)"/>
-    public ValueTask PutAsync(T item, CancellationToken ct = default) => _core.PutAsync(item, ct);
-
-    /// <inheritdoc cref="FiberQueue{T}.GetAsync(CancellationToken)"/>
-    public ValueTask<T> GetAsync(CancellationToken ct = default) => _core.GetAsync(ct);
-
-    /// <summary>The size, unfinished count and waiters, e.g. <c>FiberLifoQueue&lt;Int32&gt;(2 items, 2 unfinished, 0 getting, 0 putting, 0 joining)</c>.</summary>
-    /// <returns>A description used in debugger views and deadlock reports.</returns>
-    public override string ToString() => _core.ToString();
 }

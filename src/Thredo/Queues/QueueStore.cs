@@ -1,7 +1,7 @@
 namespace Thredo;
 
 /// <summary>
-/// Where a <see cref="QueueCore{T}"/> keeps its items; the only thing that differs between
+/// Where a <see cref="FiberQueueBase{T}"/> keeps its items; the only thing that differs between
 /// <see cref="FiberQueue{T}"/>, <see cref="FiberLifoQueue{T}"/> and <see cref="FiberPriorityQueue{T}"/>.
 /// Called only under the queue's lock.
 /// </summary>

@@ -6,8 +6,9 @@ using Thredo.Kernel;
 namespace Thredo;
 
 /// <summary>
-/// The waiting logic of every fiber queue (Curio's <c>Queue</c>); the public queues differ only in their
-/// <see cref="QueueStore{T}"/>. Getters and putters wait in FIFO lists and are served by direct hand-off:
+/// What every fiber queue (<see cref="FiberQueue{T}"/>, <see cref="FiberLifoQueue{T}"/>,
+/// <see cref="FiberPriorityQueue{T}"/>) does; they differ only in the order items come out. Usable from
+/// fibers, from plain threads (blocking members block the thread) and from async code. Getters and putters wait in FIFO lists and are served by direct hand-off:
 /// a put with a getter waiting gives the item to that getter (the store stays empty), and a get that frees
 /// a slot of a full queue moves the first blocked putter's item into the store and wakes that putter.
 /// </summary>
@@ -18,8 +19,10 @@ namespace Thredo;
 /// or into the store. Likewise a cancelled putter's item is either in the queue (the put succeeded) or
 /// nowhere. Unfinished work (<see cref="TaskDone"/>, <see cref="Join"/>) counts a put when it succeeds.
 /// </remarks>
+/// <typeparam name="T">The item type.</typeparam>
 [DebuggerDisplay("{ToString(),nq}")]
-internal sealed class QueueCore<T>
+[SuppressMessage("Naming", "CA1711:Identifiers should not have incorrect suffix", Justification = "Named after the public queues whose base it is (API.md).")]
+public abstract class FiberQueueBase<T>
 {
     /// <summary>Guards every field below and the three waiter lists.</summary>
     private readonly Lock _lock = new();
@@ -45,9 +48,10 @@ internal sealed class QueueCore<T>
     /// <summary>Items put and not yet marked done by <see cref="TaskDone"/>; at least the store's count.</summary>
     private int _unfinished;
 
-    internal QueueCore(QueueStore<T> store, int maxSize, string name)
+    /// <summary>Only Thredo's queues derive from it: they differ in the store alone.</summary>
+    private protected FiberQueueBase(QueueStore<T> store, int maxSize, string name)
     {
-        Debug.Assert(maxSize >= 0);
+        ArgumentOutOfRangeException.ThrowIfNegative(maxSize);
         _store = store;
         _maxSize = maxSize;
         _name = name;
@@ -56,21 +60,35 @@ internal sealed class QueueCore<T>
         _joiners = new WaitQueue(_lock);
     }
 
-    internal int Count
+    /// <summary>The items in the queue now (not counting items of blocked putters). A snapshot.</summary>
+    public int Count
     {
         get { lock (_lock) return _store.Count; }
     }
 
-    internal bool IsEmpty => Count == 0;
+    /// <summary>True if the queue holds no item now. A snapshot.</summary>
+    public bool IsEmpty => Count == 0;
 
-    internal bool IsFull
+    /// <summary>True if the queue is bounded and holds its maximum now, so <see cref="Put"/> would block. Always false when unbounded. A snapshot.</summary>
+    public bool IsFull
     {
         get { lock (_lock) return IsFullLocked; }
     }
 
     private bool IsFullLocked => _maxSize > 0 && _store.Count >= _maxSize;
 
-    internal void Put(T item)
+    /// <summary>
+    /// Adds <paramref name="item"/>, handing it straight to the longest-waiting getter if there is one;
+    /// blocks while a bounded queue is full (putters are served in arrival order). A cancellation point:
+    /// a cancellation or timeout pending on entry is thrown before anything happens, even if there is
+    /// room; one arriving while the caller waits for room ends the wait with nothing put; one deferred
+    /// by <see cref="Fiber.DisableCancellation"/> is not delivered here; one arriving after the item was
+    /// accepted is delivered at the next blocking operation.
+    /// </summary>
+    /// <param name="item">The item.</param>
+    /// <exception cref="FiberCancelledException">The calling fiber was cancelled before or while waiting; the item was not put.</exception>
+    /// <exception cref="FiberTimeoutException">A timeout scope of the calling fiber expired before or while waiting; the item was not put.</exception>
+    public void Put(T item)
     {
         Blocking.Checkpoint();
         Waiter? getter, w = null;
@@ -93,10 +111,16 @@ internal sealed class QueueCore<T>
         }
     }
 
-    internal ValueTask PutAsync(T item, CancellationToken cancellationToken)
+    /// <summary>
+    /// Adds <paramref name="item"/> from async code: as <see cref="Put"/>, but waits asynchronously for room.
+    /// </summary>
+    /// <param name="item">The item.</param>
+    /// <param name="ct">Ends the wait for room early. If it is already cancelled on entry, nothing is put.</param>
+    /// <returns>A task that completes once the item is in the queue (or handed to a getter), or is cancelled with nothing put.</returns>
+    public ValueTask PutAsync(T item, CancellationToken ct = default)
     {
-        if (cancellationToken.IsCancellationRequested)
-            return ValueTask.FromCanceled(cancellationToken);
+        if (ct.IsCancellationRequested)
+            return ValueTask.FromCanceled(ct);
         Waiter? getter;
         AsyncWaiter<object?>? w = null;
         lock (_lock)
@@ -105,7 +129,7 @@ internal sealed class QueueCore<T>
             MarkTouchedLocked();
             if (!TryPutLocked(item, out getter))
             {
-                w = new AsyncWaiter<object?>(cancellationToken) { Description = "PutAsync", Source = this, Value = item };
+                w = new AsyncWaiter<object?>(ct) { Description = "PutAsync", Source = this, Value = item };
                 _putters.Enqueue(w);
             }
         }
@@ -118,7 +142,19 @@ internal sealed class QueueCore<T>
 
     private static async ValueTask AwaitPut(Task<object?> put) => (await put.ConfigureAwait(false) as FailedPut)?.Rethrow();
 
-    internal T Get()
+    /// <summary>
+    /// Removes and returns the next item, blocking while the queue is empty (getters are served in
+    /// arrival order). If the queue was full, the longest-blocked putter's item moves in and that putter
+    /// returns. A cancellation point: a cancellation or timeout pending on entry is thrown before anything
+    /// happens, even if an item is there; one arriving while the caller waits ends the wait with no item
+    /// lost (it goes to the next getter, or stays queued); one deferred by
+    /// <see cref="Fiber.DisableCancellation"/> is not delivered here; one arriving after an item was
+    /// handed over is delivered at the next blocking operation.
+    /// </summary>
+    /// <returns>The item.</returns>
+    /// <exception cref="FiberCancelledException">The calling fiber was cancelled before or while waiting; no item was taken.</exception>
+    /// <exception cref="FiberTimeoutException">A timeout scope of the calling fiber expired before or while waiting; no item was taken.</exception>
+    public T Get()
     {
         Blocking.Checkpoint();
         Waiter? putter, w = null;
@@ -140,7 +176,10 @@ internal sealed class QueueCore<T>
         return (T)w.Value!;
     }
 
-    internal bool TryGet(out T item)
+    /// <summary>Removes and returns the next item if there is one. Never blocks, and is not a cancellation point.</summary>
+    /// <param name="item">The item taken; <c>default</c> when none.</param>
+    /// <returns>True if an item was taken; false if the queue was empty.</returns>
+    public bool TryGet(out T item)
     {
         Waiter? putter;
         bool taken;
@@ -154,10 +193,15 @@ internal sealed class QueueCore<T>
         return taken;
     }
 
-    internal ValueTask<T> GetAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// Removes and returns the next item from async code: as <see cref="Get"/>, but waits asynchronously.
+    /// </summary>
+    /// <param name="ct">Ends the wait early, with no item lost. If it is already cancelled on entry, nothing is taken.</param>
+    /// <returns>A task with the item, or a cancelled task when <paramref name="ct"/> ended the wait.</returns>
+    public ValueTask<T> GetAsync(CancellationToken ct = default)
     {
-        if (cancellationToken.IsCancellationRequested)
-            return ValueTask.FromCanceled<T>(cancellationToken);
+        if (ct.IsCancellationRequested)
+            return ValueTask.FromCanceled<T>(ct);
         Waiter? putter;
         AsyncWaiter<T>? w = null;
         T item;
@@ -167,7 +211,7 @@ internal sealed class QueueCore<T>
             MarkTouchedLocked();
             if (!TryTakeLocked(out item, out putter))
             {
-                w = new AsyncWaiter<T>(cancellationToken) { Description = "GetAsync", Source = this };
+                w = new AsyncWaiter<T>(ct) { Description = "GetAsync", Source = this };
                 _getters.Enqueue(w);
             }
         }
@@ -178,7 +222,12 @@ internal sealed class QueueCore<T>
         return new ValueTask<T>(w.Task);
     }
 
-    internal void TaskDone()
+    /// <summary>
+    /// Marks one item put earlier as finished (a consumer calls it after handling what <see cref="Get"/>
+    /// returned). When none is left unfinished, every <see cref="Join"/> returns. Never blocks.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">Called more times than items were put.</exception>
+    public void TaskDone()
     {
         List<Waiter>? joined = null;
         lock (_lock)
@@ -195,7 +244,16 @@ internal sealed class QueueCore<T>
                 w.Signal();
     }
 
-    internal void Join()
+    /// <summary>
+    /// Blocks until every item put so far has been marked finished with <see cref="TaskDone"/>; returns at
+    /// once if none is unfinished. A cancellation point: a cancellation or timeout pending on entry is
+    /// thrown even if nothing is unfinished; one arriving while the caller waits ends the wait; one deferred
+    /// by <see cref="Fiber.DisableCancellation"/> is not delivered here; one arriving after the work was
+    /// finished is delivered at the next blocking operation.
+    /// </summary>
+    /// <exception cref="FiberCancelledException">The calling fiber was cancelled before or while waiting.</exception>
+    /// <exception cref="FiberTimeoutException">A timeout scope of the calling fiber expired before or while waiting.</exception>
+    public void Join()
     {
         Blocking.Checkpoint();
         Waiter w;
