@@ -9,7 +9,7 @@ namespace Thredo.Fibers;
 /// </summary>
 /// <remarks>
 /// Members return a non-negative result or a negative errno instead of throwing, so the retry loops of the
-/// I/O layer (EAGAIN, EINTR) carry no exception handling; <see cref="PosixError"/> makes the exception.
+/// I/O layer (EAGAIN, EINTR) carry no exception handling; <see cref="ThrowHelper.ThrowIO"/> makes the exception.
 /// </remarks>
 internal sealed unsafe class FileDescriptorHandle : SafeHandle
 {
@@ -35,7 +35,7 @@ internal sealed unsafe class FileDescriptorHandle : SafeHandle
         if (Posix.pipe2(fds, Posix.O_CLOEXEC) != 0)
         {
             readEnd = writeEnd = null;
-            return -PosixError.Last;
+            return -Posix.LastErrno;
         }
         readEnd = new FileDescriptorHandle(fds[0]);
         writeEnd = new FileDescriptorHandle(fds[1]);
@@ -49,7 +49,7 @@ internal sealed unsafe class FileDescriptorHandle : SafeHandle
         if (fd < 0)
         {
             pidfd = null;
-            return -PosixError.Last;
+            return -Posix.LastErrno;
         }
         pidfd = new FileDescriptorHandle(fd);
         return 0;
@@ -60,7 +60,7 @@ internal sealed unsafe class FileDescriptorHandle : SafeHandle
     {
         int flags = Posix.fcntl(fd, Posix.F_GETFL, 0);
         if (flags < 0 || Posix.fcntl(fd, Posix.F_SETFL, flags | Posix.O_NONBLOCK) < 0)
-            return -PosixError.Last;
+            return -Posix.LastErrno;
         return 0;
     });
 
@@ -78,7 +78,7 @@ internal sealed unsafe class FileDescriptorHandle : SafeHandle
                     nint n = Posix.read(Fd, p, (nuint)buffer.Length);
                     if (n >= 0)
                         return (int)n;
-                    int errno = PosixError.Last;
+                    int errno = Posix.LastErrno;
                     if (errno != PosixErrno.EINTR)
                         return -errno;
                 }
@@ -104,7 +104,7 @@ internal sealed unsafe class FileDescriptorHandle : SafeHandle
                     nint n = Posix.write(Fd, p, (nuint)buffer.Length);
                     if (n >= 0)
                         return (int)n;
-                    int errno = PosixError.Last;
+                    int errno = Posix.LastErrno;
                     if (errno != PosixErrno.EINTR)
                         return -errno;
                 }
@@ -133,7 +133,7 @@ internal sealed unsafe class FileDescriptorHandle : SafeHandle
                 int n = Posix.poll(&pfd, 1, timeoutMs);
                 if (n >= 0)
                     return n == 0 ? 0 : pfd.Revents;
-                int errno = PosixError.Last;
+                int errno = Posix.LastErrno;
                 if (errno != PosixErrno.EINTR)
                     return -errno;
             }
@@ -162,5 +162,5 @@ internal sealed unsafe class FileDescriptorHandle : SafeHandle
     /// <inheritdoc/>
     protected override bool ReleaseHandle() =>
         // On Linux the descriptor is released even when close reports EINTR, so never retry.
-        Posix.close((int)handle) == 0 || PosixError.Last == PosixErrno.EINTR;
+        Posix.close((int)handle) == 0 || Posix.LastErrno == PosixErrno.EINTR;
 }

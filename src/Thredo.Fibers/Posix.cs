@@ -14,13 +14,16 @@ namespace Thredo.Fibers;
 /// <remarks>
 /// Error convention: every import that reports failure through errno has <c>SetLastError = true</c>, so the
 /// generated stub clears errno before the call and saves it after; read it with
-/// <see cref="Marshal.GetLastPInvokeError"/> (or <see cref="PosixError.Last"/>) right after a call that
-/// returned -1, and turn it into an exception with <see cref="PosixError.Throw"/>. The posix_spawn family
+/// <see cref="Marshal.GetLastPInvokeError"/> (or <see cref="Posix.LastErrno"/>) right after a call that
+/// returned -1, and turn it into an exception with <see cref="ThrowHelper.ThrowIO"/>. The posix_spawn family
 /// returns its error number instead and leaves errno alone. Constants are Linux's (the same on x64 and
 /// arm64, which share the generic ABI for these).
 /// </remarks>
 internal static unsafe partial class Posix
 {
+    /// <summary>The errno saved by the last <c>SetLastError</c> import on this thread.</summary>
+    internal static int LastErrno => Marshal.GetLastPInvokeError();
+
     private const string Libc = "libc";
 
     // open(2) / fcntl(2) flags.
@@ -121,19 +124,4 @@ internal static class PosixErrno
     internal const int EAGAIN = 11;
     internal const int EPIPE = 32;
     internal const int ENOSYS = 38;
-}
-
-/// <summary>Turns a libc errno into an exception, off the hot path (the I/O layer's ThrowHelper).</summary>
-internal static class PosixError
-{
-    /// <summary>The errno saved by the last <c>SetLastError</c> import on this thread.</summary>
-    internal static int Last => Marshal.GetLastPInvokeError();
-
-    /// <summary>Throws for <paramref name="errno"/>: an <see cref="IOException"/> naming the operation, the errno and its text.</summary>
-    [System.Diagnostics.CodeAnalysis.DoesNotReturn]
-    internal static void Throw(int errno, string operation) => throw Create(errno, operation);
-
-    /// <summary>The exception <see cref="Throw"/> would throw.</summary>
-    internal static IOException Create(int errno, string operation) =>
-        new($"{operation} failed: {Marshal.GetPInvokeErrorMessage(errno)} (errno {errno}).");
 }

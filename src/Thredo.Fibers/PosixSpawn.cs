@@ -56,7 +56,7 @@ internal static unsafe class PosixSpawn
                 (error = Posix.posix_spawnattr_setflags(attr, Posix.POSIX_SPAWN_SETSIGMASK | Posix.POSIX_SPAWN_SETSIGDEF)) != 0)
             {
                 pid = 0;
-                return error < 0 ? PosixError.Last : error;   // sig*set report through errno
+                return error < 0 ? Posix.LastErrno : error;   // sig*set report through errno
             }
 
             int childPid;
@@ -78,10 +78,10 @@ internal static unsafe class PosixSpawn
 
     /// <summary>Sends <paramref name="signal"/> through <paramref name="pidfd"/> (never to a recycled pid). Returns 0 or a negative errno (ESRCH: already ended).</summary>
     internal static int SendSignal(FileDescriptorHandle pidfd, int signal) =>
-        pidfd.Use(fd => Posix.pidfd_send_signal(fd, signal, null, 0) == 0 ? 0 : -PosixError.Last);
+        pidfd.Use(fd => Posix.pidfd_send_signal(fd, signal, null, 0) == 0 ? 0 : -Posix.LastErrno);
 
     /// <summary>Sends <paramref name="signal"/> to <paramref name="pid"/> (for kernels without pidfds). Returns 0 or a negative errno.</summary>
-    internal static int SendSignal(int pid, int signal) => Posix.kill(pid, signal) == 0 ? 0 : -PosixError.Last;
+    internal static int SendSignal(int pid, int signal) => Posix.kill(pid, signal) == 0 ? 0 : -Posix.LastErrno;
 
     /// <summary>
     /// Reaps the child if it has ended, without blocking: waitid(P_PIDFD or P_PID, WEXITED | WNOHANG).
@@ -101,7 +101,7 @@ internal static unsafe class PosixSpawn
                 ? Posix.waitid(Posix.P_PID, (uint)pid, &info, Posix.WEXITED | Posix.WNOHANG)
                 : Posix.waitid(Posix.P_PIDFD, (uint)pidfd.Fd, &info, Posix.WEXITED | Posix.WNOHANG);
             if (result != 0)
-                result = -PosixError.Last;
+                result = -Posix.LastErrno;
         }
         finally
         {

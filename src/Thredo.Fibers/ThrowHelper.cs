@@ -27,6 +27,14 @@ internal static class ThrowHelper
         };
     }
 
+    /// <summary>Throws <see cref="IOError"/> for a libc call that failed with <paramref name="errno"/>.</summary>
+    [DoesNotReturn]
+    internal static void ThrowIO(int errno, string operation) => throw IOError(errno, operation);
+
+    /// <summary>An <see cref="IOException"/> naming the libc operation, the errno and its text.</summary>
+    internal static IOException IOError(int errno, string operation) =>
+        new($"{operation} failed: {System.Runtime.InteropServices.Marshal.GetPInvokeErrorMessage(errno)} (errno {errno}).");
+
     private static string Describe(int errno) => errno switch
     {
         Errno.ENOMEM => "out of memory or address space",

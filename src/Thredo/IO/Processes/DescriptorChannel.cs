@@ -40,7 +40,7 @@ internal sealed class DescriptorChannel : ByteChannel
             if (n >= 0)
                 return n;
             if (n != -PosixErrno.EAGAIN)
-                PosixError.Throw(-n, $"Reading the {_name}");
+                ThrowHelper.ThrowIO(-n, $"Reading the {_name}");
             _fd.WaitReady(PollEvents.Readable, "Read", this);
         }
     }
@@ -55,7 +55,7 @@ internal sealed class DescriptorChannel : ByteChannel
             if (n >= 0)
                 return n;
             if (n != -PosixErrno.EAGAIN)
-                PosixError.Throw(-n, $"Writing the {_name}");   // EPIPE: the child closed its stdin or ended
+                ThrowHelper.ThrowIO(-n, $"Writing the {_name}");   // EPIPE: the child closed its stdin or ended
             _fd.WaitReady(PollEvents.Writable, "Write", this);
         }
     }

@@ -197,7 +197,7 @@ public sealed class FiberChildProcess : IDisposable
             (FileDescriptorHandle errRead, FileDescriptorHandle errWrite) = Pipe(owned);
             foreach (FileDescriptorHandle parentEnd in new[] { inWrite, outRead, errRead })
                 if (parentEnd.SetNonBlocking() is int e and < 0)
-                    PosixError.Throw(-e, "fcntl(O_NONBLOCK)");
+                    ThrowHelper.ThrowIO(-e, "fcntl(O_NONBLOCK)");
 
             int error = PosixSpawn.Spawn(fileName, [fileName, .. args], Environ(), inRead, outWrite, errWrite, out int pid);
             // The child has its copies now; ours of its ends must go, or the outputs never reach end of file.
@@ -231,7 +231,7 @@ public sealed class FiberChildProcess : IDisposable
     {
         int error = FileDescriptorHandle.CreatePipe(out FileDescriptorHandle? read, out FileDescriptorHandle? write);
         if (error < 0)
-            PosixError.Throw(-error, "pipe2");
+            ThrowHelper.ThrowIO(-error, "pipe2");
         owned.Add(read!);
         owned.Add(write!);
         return (read!, write!);
@@ -301,7 +301,7 @@ public sealed class FiberChildProcess : IDisposable
                 ? PosixSpawn.SendSignal(_pidfd.Handle, signal)
                 : PosixSpawn.SendSignal(Id, signal);
             if (result < 0 && result != -PosixErrno.ESRCH)   // ESRCH: ended, not yet reaped
-                PosixError.Throw(-result, $"Signalling {Describe()}");
+                ThrowHelper.ThrowIO(-result, $"Signalling {Describe()}");
         }
     }
 
@@ -318,7 +318,7 @@ public sealed class FiberChildProcess : IDisposable
             if (result == -PosixErrno.ECHILD)
                 _reapedElsewhere = true;
             else if (result < 0)
-                PosixError.Throw(-result, $"Reaping {Describe()}");
+                ThrowHelper.ThrowIO(-result, $"Reaping {Describe()}");
             else if (code == Posix.CLD_EXITED)
                 _exitCode = status;
             else

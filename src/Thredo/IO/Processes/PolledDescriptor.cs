@@ -59,7 +59,7 @@ internal sealed class PolledDescriptor : IDisposable
             {
                 int revents = Handle.Poll(interest == PollEvents.Readable ? Posix.POLLIN : Posix.POLLOUT, -1);
                 if (revents < 0)
-                    PosixError.Throw(-revents, operation);
+                    ThrowHelper.ThrowIO(-revents, operation);
             }
         }
         finally
