@@ -27,7 +27,7 @@ internal static unsafe class IOTestSupport
     {
         Posix.SigInfo info = default;
         int result = Posix.waitid(Posix.P_PID, (uint)pid, &info, Posix.WEXITED | Posix.WNOHANG);
-        int errno = PosixError.Last;
+        int errno = Posix.LastErrno;
         Assert.True(result == -1 && errno == PosixErrno.ECHILD,
             $"waitid({pid}) = {result}, errno {errno}, si_pid {info.Pid}: the child was not reaped (expected ECHILD)");
         string stat = $"/proc/{pid}/stat";
