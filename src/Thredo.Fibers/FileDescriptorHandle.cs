@@ -67,47 +67,31 @@ internal sealed unsafe class FileDescriptorHandle : SafeHandle
     /// <summary>read(2), retried on EINTR. Returns the byte count (0 at end of file) or a negative errno (EAGAIN: nothing yet).</summary>
     internal int Read(Span<byte> buffer)
     {
-        bool added = false;
-        DangerousAddRef(ref added);
-        try
-        {
-            fixed (byte* p = buffer)
-            {
-                while (true)
-                {
-                    nint n = Posix.read(Fd, p, (nuint)buffer.Length);
-                    if (n >= 0)
-                        return (int)n;
-                    int errno = Posix.LastErrno;
-                    if (errno != PosixErrno.EINTR)
-                        return -errno;
-                }
-            }
-        }
-        finally
-        {
-            DangerousRelease();
-        }
+        fixed (byte* p = buffer)
+            return Transfer(p, buffer.Length, write: false);
     }
 
     /// <summary>write(2), retried on EINTR. Returns the byte count written or a negative errno (EAGAIN: full; EPIPE: reader gone).</summary>
     internal int Write(ReadOnlySpan<byte> buffer)
     {
+        fixed (byte* p = buffer)
+            return Transfer(p, buffer.Length, write: true);
+    }
+
+    private int Transfer(byte* p, int length, bool write)
+    {
         bool added = false;
         DangerousAddRef(ref added);
         try
         {
-            fixed (byte* p = buffer)
+            while (true)
             {
-                while (true)
-                {
-                    nint n = Posix.write(Fd, p, (nuint)buffer.Length);
-                    if (n >= 0)
-                        return (int)n;
-                    int errno = Posix.LastErrno;
-                    if (errno != PosixErrno.EINTR)
-                        return -errno;
-                }
+                nint n = write ? Posix.write(Fd, p, (nuint)length) : Posix.read(Fd, p, (nuint)length);
+                if (n >= 0)
+                    return (int)n;
+                int errno = Posix.LastErrno;
+                if (errno != Errno.EINTR)
+                    return -errno;
             }
         }
         finally
@@ -134,7 +118,7 @@ internal sealed unsafe class FileDescriptorHandle : SafeHandle
                 if (n >= 0)
                     return n == 0 ? 0 : pfd.Revents;
                 int errno = Posix.LastErrno;
-                if (errno != PosixErrno.EINTR)
+                if (errno != Errno.EINTR)
                     return -errno;
             }
         }
@@ -162,5 +146,5 @@ internal sealed unsafe class FileDescriptorHandle : SafeHandle
     /// <inheritdoc/>
     protected override bool ReleaseHandle() =>
         // On Linux the descriptor is released even when close reports EINTR, so never retry.
-        Posix.close((int)handle) == 0 || Posix.LastErrno == PosixErrno.EINTR;
+        Posix.close((int)handle) == 0 || Posix.LastErrno == Errno.EINTR;
 }

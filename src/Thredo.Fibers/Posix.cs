@@ -113,15 +113,3 @@ internal static unsafe partial class Posix
         [FieldOffset(24)] public int Status;
     }
 }
-
-/// <summary>errno values the I/O layer tests for (Linux numbering).</summary>
-internal static class PosixErrno
-{
-    internal const int ESRCH = 3;
-    internal const int EINTR = 4;
-    internal const int EBADF = 9;
-    internal const int ECHILD = 10;
-    internal const int EAGAIN = 11;
-    internal const int EPIPE = 32;
-    internal const int ENOSYS = 38;
-}

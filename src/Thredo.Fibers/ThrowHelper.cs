@@ -52,12 +52,18 @@ internal static class ThrowHelper
 internal static class Errno
 {
     internal const int ENOENT = 2;
+    internal const int ESRCH = 3;
+    internal const int EINTR = 4;
     internal const int EIO = 5;
     internal const int EBADF = 9;
+    internal const int ECHILD = 10;
+    internal const int EAGAIN = 11;
     internal const int ENOMEM = 12;
     internal const int EEXIST = 17;
     internal const int EINVAL = 22;
+    internal const int EPIPE = 32;
     internal const int EDEADLK = 35;
+    internal const int ENOSYS = 38;
     internal const int ETIMEDOUT = 110;
     internal const int ECANCELED = 125;
 }

@@ -39,7 +39,7 @@ internal sealed class DescriptorChannel : ByteChannel
             int n = _fd.Handle.Read(buffer);
             if (n >= 0)
                 return n;
-            if (n != -PosixErrno.EAGAIN)
+            if (n != -Errno.EAGAIN)
                 ThrowHelper.ThrowIO(-n, $"Reading the {_name}");
             _fd.WaitReady(PollEvents.Readable, "Read", this);
         }
@@ -54,7 +54,7 @@ internal sealed class DescriptorChannel : ByteChannel
             int n = _fd.Handle.Write(buffer);
             if (n >= 0)
                 return n;
-            if (n != -PosixErrno.EAGAIN)
+            if (n != -Errno.EAGAIN)
                 ThrowHelper.ThrowIO(-n, $"Writing the {_name}");   // EPIPE: the child closed its stdin or ended
             _fd.WaitReady(PollEvents.Writable, "Write", this);
         }

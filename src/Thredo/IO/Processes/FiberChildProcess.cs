@@ -211,7 +211,7 @@ public sealed class FiberChildProcess : IDisposable
             int opened = FileDescriptorHandle.OpenPid(pid, out FileDescriptorHandle? pidHandle);
             if (opened == 0)
                 pidfd = new PolledDescriptor(pidHandle!);
-            else if (opened != -PosixErrno.ENOSYS)
+            else if (opened != -Errno.ENOSYS)
                 Debug.Fail($"pidfd_open of our own unreaped child failed: errno {-opened}");   // then poll for exit
             string name = $"'{fileName}' (pid {pid})";
             return new FiberChildProcess(pid, fileName, pidfd,
@@ -300,7 +300,7 @@ public sealed class FiberChildProcess : IDisposable
             int result = _pidfd is not null
                 ? PosixSpawn.SendSignal(_pidfd.Handle, signal)
                 : PosixSpawn.SendSignal(Id, signal);
-            if (result < 0 && result != -PosixErrno.ESRCH)   // ESRCH: ended, not yet reaped
+            if (result < 0 && result != -Errno.ESRCH)   // ESRCH: ended, not yet reaped
                 ThrowHelper.ThrowIO(-result, $"Signalling {Describe()}");
         }
     }
@@ -315,7 +315,7 @@ public sealed class FiberChildProcess : IDisposable
             int result = PosixSpawn.TryReap(_pidfd?.Handle, Id, out int code, out int status);
             if (result == 0)
                 return false;
-            if (result == -PosixErrno.ECHILD)
+            if (result == -Errno.ECHILD)
                 _reapedElsewhere = true;
             else if (result < 0)
                 ThrowHelper.ThrowIO(-result, $"Reaping {Describe()}");

@@ -28,7 +28,7 @@ internal static unsafe class IOTestSupport
         Posix.SigInfo info = default;
         int result = Posix.waitid(Posix.P_PID, (uint)pid, &info, Posix.WEXITED | Posix.WNOHANG);
         int errno = Posix.LastErrno;
-        Assert.True(result == -1 && errno == PosixErrno.ECHILD,
+        Assert.True(result == -1 && errno == Errno.ECHILD,
             $"waitid({pid}) = {result}, errno {errno}, si_pid {info.Pid}: the child was not reaped (expected ECHILD)");
         string stat = $"/proc/{pid}/stat";
         if (File.Exists(stat))
