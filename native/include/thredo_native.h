@@ -112,6 +112,11 @@ THREDO_API int thredo_parker_wake(thredo_parker *parker);
  * consume it. Returns 0, or -ETIMEDOUT. Only the parker's own thread. */
 THREDO_API int thredo_parker_wait(thredo_parker *parker, int64_t timeout_ns);
 
+/* Consume the permit if one is there, without waiting: 1 if it was, else 0.
+ * Only the parker's own thread. Cheap enough to poll in a caller's spin loop,
+ * which is how the kernel spins adaptively (it knows when spinning pays). */
+THREDO_API int thredo_parker_try_take(thredo_parker *parker);
+
 /* The baton switch: wake `target`, then wait on `self` until handed the baton
  * again. Equivalent to wake(target) + wait(self, -1) in one call. Returns 0. */
 THREDO_API int thredo_baton_switch(thredo_parker *self, thredo_parker *target);

@@ -93,6 +93,11 @@ static inline int try_consume(thredo_parker *p)
     return 1;
 }
 
+int thredo_parker_try_take(thredo_parker *parker)
+{
+    return parker ? try_consume(parker) : 0;
+}
+
 int thredo_parker_wait(thredo_parker *parker, int64_t timeout_ns)
 {
     if (!parker)
@@ -103,7 +108,9 @@ int thredo_parker_wait(thredo_parker *parker, int64_t timeout_ns)
             return 0;
         cpu_relax();
     }
-    int64_t deadline = timeout_ns < 0 ? -1 : now_ns() + timeout_ns;
+    /* Saturate: a timeout the header allows (up to INT64_MAX) must not overflow. */
+    int64_t start = now_ns();
+    int64_t deadline = timeout_ns < 0 ? -1 : timeout_ns > INT64_MAX - start ? INT64_MAX : start + timeout_ns;
     for (;;) {
         int32_t expected = ST_EMPTY;
         if (try_consume(parker))

@@ -72,6 +72,11 @@ static inline int try_consume(thredo_parker *p)
     return 1;
 }
 
+int thredo_parker_try_take(thredo_parker *parker)
+{
+    return parker ? try_consume(parker) : 0;
+}
+
 int thredo_parker_wait(thredo_parker *parker, int64_t timeout_ns)
 {
     if (!parker)
@@ -82,7 +87,8 @@ int thredo_parker_wait(thredo_parker *parker, int64_t timeout_ns)
             return 0;
         YieldProcessor();
     }
-    int64_t deadline = timeout_ns < 0 ? -1 : now_ns() + timeout_ns;
+    int64_t start = now_ns(); /* saturate: timeouts up to INT64_MAX are allowed */
+    int64_t deadline = timeout_ns < 0 ? -1 : timeout_ns > INT64_MAX - start ? INT64_MAX : start + timeout_ns;
     for (;;) {
         int32_t expected = ST_EMPTY;
         if (try_consume(parker))

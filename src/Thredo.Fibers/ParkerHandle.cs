@@ -30,6 +30,12 @@ internal sealed class ParkerHandle : SafeHandle
     /// <summary>Waits for the permit (owner thread only); false if <paramref name="timeoutNs"/> passed first.</summary>
     internal bool Wait(long timeoutNs = -1) => ThredoNative.thredo_parker_wait(this, timeoutNs) == 0;
 
+    /// <summary>
+    /// Consumes the permit if it is there, without waiting (owner thread only). No GC transition, so a
+    /// spin loop can poll it every few nanoseconds; the handle outlives its owner thread's waits.
+    /// </summary>
+    internal bool TryTake() => ThredoNative.thredo_parker_try_take(handle) != 0;
+
     /// <summary>Wakes <paramref name="target"/> and waits on this parker until handed the baton again.</summary>
     internal void SwitchTo(ParkerHandle target) => ThredoNative.thredo_baton_switch(this, target);
 

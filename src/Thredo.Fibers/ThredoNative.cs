@@ -30,6 +30,7 @@ internal static unsafe partial class ThredoNative
     [LibraryImport(Lib)] internal static partial void thredo_parker_set_spin(ParkerHandle parker, uint spin);
     [LibraryImport(Lib)] internal static partial int thredo_parker_wake(ParkerHandle parker);
     [LibraryImport(Lib)] internal static partial int thredo_parker_wait(ParkerHandle parker, long timeoutNs);
+    [LibraryImport(Lib), SuppressGCTransition] internal static partial int thredo_parker_try_take(IntPtr parker);   // polled in spin loops: no GC transition
     [LibraryImport(Lib)] internal static partial int thredo_baton_switch(ParkerHandle self, ParkerHandle target);
 
     [LibraryImport(Lib)] internal static partial int thredo_poller_create(out PollerHandle poller);

@@ -50,9 +50,7 @@ public partial class Fiber
             return;
         }
         self.ThrowIfInterrupted();
-        lock (self.Runtime.Gate)
-            self.Kernel.MakeReadyLocked(self);
-        self.Kernel.HandOff(self.Thread!, comeBack: true, canIdle: true);
+        self.Kernel.Yield(self);
     }
 
     /// <summary>
@@ -74,9 +72,7 @@ public partial class Fiber
         if (t_current is not Fiber self)
             return work();
         self.ThrowIfInterrupted();
-        lock (self.Runtime.Gate)
-            self.SchedState = FiberState.Blocked;   // parked with no waiter: "off running foreign code"
-        self.Kernel.HandOff(self.Thread!, comeBack: false, canIdle: false);
+        self.Kernel.EnterForeign(self);
         // Off the kernel this thread is a plain thread: Thredo primitives used by the work block the
         // thread (and count as outside use), instead of parking a fiber that holds no baton.
         t_current = null;
@@ -87,9 +83,7 @@ public partial class Fiber
         finally
         {
             t_current = self;
-            lock (self.Runtime.Gate)
-                self.Kernel.MakeReadyLocked(self);
-            self.Thread!.Parker.Wait();   // until dispatched
+            self.Kernel.LeaveForeign(self);
         }
     }
 

@@ -12,13 +12,14 @@ namespace Thredo;
 //    inner scopes untouched. A scope that closes before its firing was delivered discards it.
 //  - Inside DisableCancellation nothing is delivered; delivery resumes at the first blocking
 //    operation after the outermost such scope ends. Cancellation wins over timeouts.
-// All of this state is guarded by Runtime.Gate.
+// All of this state is guarded by the fiber's Kernel.Lock.
 public partial class Fiber
 {
     private bool _cancelPending;           // Cancel() not yet delivered
     private bool _cancelDelivered;         // a FiberCancelledException of ours was thrown
     private int _cancelDeferral;           // open DisableCancellation scopes
     private TimeoutScopeState? _timeouts;  // innermost open timeout scope (linked outward)
+    private volatile bool _interruptMaybe; // a cancel or firing may be pending: checkpoints read it without the lock
 
     /// <summary>True once a cancellation has been delivered to this fiber (it ends Cancelled if it then ends).</summary>
     internal bool WasCancelDelivered => _cancelDelivered;
@@ -42,13 +43,19 @@ public partial class Fiber
     internal void RequestCancel()
     {
         Waiter? target;
-        lock (Runtime.Gate)
+        Kernel.Kernel k = LockKernel();   // this may be another thread's fiber, or a fresh one being stolen
+        try
         {
             if (_finalBox is not null)
                 return;
             _cancelPending = true;
-            Native?.SetCancelPending(true);   // under the gate: the host frees the handle only after the fiber's end is recorded here
+            _interruptMaybe = true;
+            Native?.SetCancelPending(true);   // under the lock: the host frees the handle only after the fiber's end is recorded here
             target = InterruptTargetLocked();
+        }
+        finally
+        {
+            k.Lock.Exit();
         }
         target?.AbortAndSignal();
     }
@@ -57,11 +64,12 @@ public partial class Fiber
     internal void OnTimeoutFired(TimeoutScopeState scope)
     {
         Waiter? target;
-        lock (Runtime.Gate)
+        lock (Kernel.Lock)
         {
             if (scope.Closed)
                 return;
             scope.Fired = true;
+            _interruptMaybe = true;
             target = InterruptTargetLocked();
         }
         target?.AbortAndSignal();
@@ -75,8 +83,10 @@ public partial class Fiber
     {
         Debug.Assert(t_current == this);
         Kernel.FireExpiredTimers();   // a deadline that passed during computation counts now
+        if (!_interruptMaybe)
+            return;   // the common case: no lock (one arriving now is caught by the park that follows)
         Exception? interrupt;
-        lock (Runtime.Gate)
+        lock (Kernel.Lock)
             interrupt = TakeInterruptLocked();
         if (interrupt is not null)
             throw interrupt;
@@ -84,6 +94,7 @@ public partial class Fiber
 
     internal Exception? TakeInterruptLocked()
     {
+        Debug.Assert(Kernel.Lock.IsHeldByCurrentThread);
         if (_cancelDeferral > 0)
             return null;
         if (_cancelPending)
@@ -100,6 +111,7 @@ public partial class Fiber
             InterruptsDelivered++;
             return new FiberTimeoutException(scope);
         }
+        _interruptMaybe = false;   // nothing pending: checkpoints may skip the lock again
         return null;
     }
 
@@ -107,45 +119,13 @@ public partial class Fiber
     /// Parks the calling fiber until <paramref name="waiter"/> is completed, giving the baton away
     /// meanwhile. Throws the interrupt that aborted the wait, after its undo has run.
     /// </summary>
-    internal void Park(Waiter waiter)
-    {
-        Debug.Assert(t_current == this);
-        bool abortHere = false;
-        lock (Runtime.Gate)
-        {
-            if (waiter.IsDone)
-                return;
-            if (InterruptDeliverableLocked)
-                abortHere = waiter.TryAbort();   // lost: a waker won, and the interrupt stays pending
-            else
-            {
-                CurrentWaiter = waiter;
-                SchedState = FiberState.Blocked;
-            }
-        }
-        if (abortHere)
-        {
-            waiter.Undo();
-            ThrowIfInterrupted();
-            return;
-        }
-        // If a waker already won, it has queued us and the hand-off may come straight back.
-        Kernel.HandOff(Thread!, comeBack: true, canIdle: true);
-        lock (Runtime.Gate)
-            CurrentWaiter = null;
-        Debug.Assert(waiter.IsDone, "a parked fiber was resumed before its wait ended");
-        if (waiter.IsAborted)
-        {
-            ThrowIfInterrupted();
-            Debug.Fail("a wait was aborted with no interrupt to deliver");
-        }
-    }
+    internal void Park(Waiter waiter) => Kernel.Park(this, waiter);
 
     /// <summary>Opens a timeout scope on the calling fiber. Calling fiber only.</summary>
     internal TimeoutScopeState OpenTimeout(TimeSpan delay, bool ignore)
     {
         var scope = new TimeoutScopeState(this, ignore);
-        lock (Runtime.Gate)
+        lock (Kernel.Lock)
         {
             scope.Outer = _timeouts;
             _timeouts = scope;
@@ -158,7 +138,7 @@ public partial class Fiber
     /// <summary>Closes the innermost timeout scope, removing its timer; a firing not yet delivered is discarded.</summary>
     internal void CloseTimeout(TimeoutScopeState scope)
     {
-        lock (Runtime.Gate)
+        lock (Kernel.Lock)
         {
             if (scope.Closed)
                 return;
@@ -174,7 +154,7 @@ public partial class Fiber
     internal bool CloseInnermostTimeout()
     {
         TimeoutScopeState? innermost;
-        lock (Runtime.Gate)
+        lock (Kernel.Lock)
             innermost = _timeouts;
         if (innermost is null)
             return false;
@@ -196,14 +176,14 @@ public partial class Fiber
     /// <summary>Enters a DisableCancellation scope. Calling fiber only.</summary>
     internal void DeferInterrupts()
     {
-        lock (Runtime.Gate)
+        lock (Kernel.Lock)
             _cancelDeferral++;
     }
 
     /// <summary>Leaves a DisableCancellation scope; delivery resumes at the next blocking operation.</summary>
     internal void ResumeInterrupts()
     {
-        lock (Runtime.Gate)
+        lock (Kernel.Lock)
             _cancelDeferral--;
     }
 }

@@ -54,12 +54,7 @@ public partial class Fiber
         options ??= new FiberOptions();
         options.Validate();
         using var runtime = new FiberRuntime(options);
-        Fiber fiber;
-        lock (runtime.Gate)
-        {
-            fiber = Create(runtime, k => construct(runtime, k));
-            runtime.Main = fiber;
-        }
+        Fiber fiber = Create(runtime, k => construct(runtime, k), isMain: true);
         runtime.RunKernels();
         if (runtime.Deadlock is FiberDeadlockException deadlock)
             throw deadlock;
@@ -108,29 +103,22 @@ public partial class Fiber
             group is null ? "Fibers are spawned from a fiber. Start the first one with Fiber.Run(main)."
                           : "A FiberGroup spawns from a fiber. Create and use it inside Fiber.Run.");
         FiberRuntime runtime = parent.Runtime;
-        lock (runtime.Gate)
-            return Create(runtime, k => construct(runtime, k));
-    }
-
-    internal static Fiber Create(FiberRuntime runtime, Func<Kernel.Kernel, Fiber> construct)
-    {
-        Kernel.Kernel kernel = runtime.PlaceLocked();
-        Fiber fiber = construct(kernel);
-        if (fiber.Native is null)
-            fiber.Thread = runtime.Threads.Rent(fiber);
-        runtime.AddLiveLocked(fiber);
-        kernel.MakeReadyLocked(fiber);
-        return fiber;
+        return Create(runtime, k => construct(runtime, k));
     }
 
     /// <summary>
-    /// The body has returned or thrown: record the outcome, wake joiners, leave the runtime and pass
-    /// the baton on. Runs on the fiber's thread, which still holds the baton.
+    /// Makes a new fiber and queues it on the kernel it is placed on. It is only a queue entry: a thread
+    /// is bound to it when it is first dispatched (see <c>Kernel.Dispatch</c>).
     /// </summary>
-    private void End(Exception? failure)
+    internal static Fiber Create(FiberRuntime runtime, Func<Kernel.Kernel, Fiber> construct, bool isMain = false)
     {
-        Finish(failure);
-        Kernel.HandOff(Thread!, comeBack: false, canIdle: true);
+        Kernel.Kernel kernel = runtime.Place();
+        Fiber fiber = construct(kernel);
+        if (isMain)
+            runtime.Main = fiber;   // before it can run: its end must be recognised as main's
+        runtime.AddLive(fiber);
+        kernel.Spawn(fiber);
+        return fiber;
     }
 
     /// <summary>Records the outcome, wakes joiners and leaves the runtime; the caller still holds the baton.</summary>
@@ -159,12 +147,12 @@ public partial class Fiber
         Group?.OnMemberEnded(this);
         if (this == Runtime.Main)
             Runtime.OnMainEnded();
-        lock (Runtime.Gate)
+        lock (Kernel.Lock)
         {
             SchedState = final;
             CloseAllTimeoutsLocked();
-            Runtime.RemoveLiveLocked(this);
         }
+        Runtime.RemoveLive(this);
     }
 
     private void ReportUnjoinedFailure(Exception failure) =>

@@ -27,7 +27,7 @@ public partial class Fiber
     {
         _body = body;
         Id = Interlocked.Increment(ref s_nextId);
-        Name = name ?? $"fiber-{Id}";
+        _name = name;
         Runtime = runtime;
         Kernel = kernel;
         Group = group;
@@ -39,7 +39,9 @@ public partial class Fiber
     public long Id { get; }
 
     /// <summary>The name given at spawn, or <c>fiber-{Id}</c>.</summary>
-    public string Name { get; }
+    public string Name => _name ??= $"fiber-{Id}";   // made on first read: most fibers are never named in a report
+
+    private string? _name;
 
     /// <summary>
     /// Where the fiber is in its life: <see cref="FiberState.Created"/>, <see cref="FiberState.Ready"/>,
@@ -68,25 +70,44 @@ public partial class Fiber
 
     internal static Fiber? CurrentOrNull => t_current;
 
-    // ---- Scheduling state (guarded by Runtime.Gate) ------------------------------------------
+    // ---- Scheduling state (guarded by Kernel.Lock unless marked) ---------------------------------
     internal readonly FiberRuntime Runtime;          // the Fiber.Run it belongs to
-    internal readonly Kernel.Kernel Kernel;          // whose baton it runs under
+    internal Kernel.Kernel Kernel;                   // whose baton it runs under; changes only while fresh (stealing)
     internal readonly FiberGroup? Group;             // the group that spawned it, if any
-    internal FiberThread? Thread;                    // the OS thread running it (managed fibers)
+    internal FiberThread? Thread;                    // the OS thread running it (managed fibers); null until first dispatched
     internal Thredo.Fibers.NativeFiberHandle? Native; // the C fiber it is (native fibers; then Thread is null)
-
     internal Waiter? NativeWait;                     // native fibers: the wait whose outcome the next resume reports
-
-    /// <summary>Who is handed the baton to run this fiber: its thread, or the kernel's native fiber host.</summary>
-    internal IBatonHolder Holder => Native is null ? Thread! : Kernel.NativeHost!;
     internal FiberState SchedState;                  // Created, Ready, Running or Blocked
     internal Waiter? CurrentWaiter;                  // what it is parked on; null when not parked
+    internal Fiber? LiveNext, LivePrev;              // the runtime's live list (guarded by Runtime.Lock)
+
+    /// <summary>A managed fiber that has never run: a queue entry with no thread, timers or descriptors yet.</summary>
+    internal bool IsFresh => Thread is null && Native is null;
+
+    /// <summary>
+    /// Takes the lock of this fiber's kernel, re-checking after the wait because a fresh fiber may be
+    /// stolen by another kernel meanwhile. For code that may touch another thread's fiber.
+    /// </summary>
+    internal Kernel.Kernel LockKernel()
+    {
+        while (true)
+        {
+            Kernel.Kernel k = Volatile.Read(ref Kernel);
+            k.Lock.Enter();
+            if (Volatile.Read(ref Kernel) == k)
+                return k;
+            k.Lock.Exit();
+        }
+    }
 
     /// <inheritdoc/>
     public override string ToString() => $"Fiber {Id} '{Name}' ({State})";
 
-    /// <summary>Runs the body on the calling (pooled) thread, which has just been handed the baton.</summary>
-    internal void RunOnThisThread()
+    /// <summary>
+    /// Runs the body on the calling (pooled) thread, which has just been handed the baton. Returns the
+    /// never-started fiber this thread runs next, inline, or null once the baton has gone elsewhere.
+    /// </summary>
+    internal Fiber? RunOnThisThread()
     {
         t_current = this;
         Exception? failure = null;
@@ -107,7 +128,8 @@ public partial class Fiber
         {
             t_current = null;
         }
-        End(failure);
+        Finish(failure);
+        return Kernel.End(Thread!);
     }
 
     /// <summary>Runs the body and stores its result (<see cref="Fiber{T}"/> has one).</summary>

@@ -19,17 +19,18 @@ public sealed record FiberOptions
     public TimeSpan? LongBlockWarning { get; init; }
 
     /// <summary>
-    /// How many iterations a fiber's thread spins, waiting to be handed the baton, before it sleeps
-    /// in the OS. Default 0: sleep at once. A few hundred to a few thousand make hand-offs between
-    /// fibers several times faster on an otherwise idle multi-core machine (the woken thread is
-    /// still on its CPU), and slower on a loaded or single-core one (the spin steals the CPU the
-    /// other fiber needs). Measure before changing it; see docs/benchmarks.md.
+    /// How a fiber's thread waits to be handed the baton. Null (default): it spins adaptively before
+    /// sleeping in the OS: only while recent hand-offs came back within the spin budget, at most a few
+    /// threads per kernel, never on one CPU and never while the kernel is idle, so a hot producer and
+    /// consumer hand off core to core and an idle program burns nothing. A number overrides that with
+    /// a fixed count of polls before sleeping; 0 never spins.
     /// </summary>
-    public int ParkSpinIterations { get; init; }
+    public int? ParkSpinIterations { get; init; }
 
     internal void Validate()
     {
-        ArgumentOutOfRangeException.ThrowIfNegative(ParkSpinIterations, nameof(ParkSpinIterations));
+        if (ParkSpinIterations is int spin)
+            ArgumentOutOfRangeException.ThrowIfNegative(spin, nameof(ParkSpinIterations));
         ArgumentOutOfRangeException.ThrowIfLessThan(Schedulers, 1, nameof(Schedulers));
         ArgumentOutOfRangeException.ThrowIfLessThan(StackSizeBytes, 64 * 1024, nameof(StackSizeBytes));
         if (LongBlockWarning is TimeSpan t)

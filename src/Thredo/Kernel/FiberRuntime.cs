@@ -5,20 +5,23 @@ namespace Thredo.Kernel;
 
 /// <summary>
 /// One <c>Fiber.Run</c>: its kernels, the set of live fibers, and the policies that span kernels
-/// (deadlock detection, shutdown when main ends). Its <see cref="Gate"/> guards every kernel's and
-/// every fiber's scheduling state.
+/// (placement and stealing, deadlock detection, shutdown when main ends). Scheduling state is per
+/// kernel; <see cref="Lock"/> guards only what spans them, and is never taken on a hand-off.
 /// </summary>
 internal sealed class FiberRuntime : IDisposable
 {
-    // ---- Runtime state (guarded by Gate) ------------------------------------------------------
-    internal readonly Lock Gate = new();                      // the one scheduler lock
+    // ---- Runtime state (guarded by Lock unless marked) ------------------------------------------
+    internal readonly Lock Lock = new();                      // live list and deadlock state; before any kernel lock
     internal readonly FiberOptions Options;                   // as given to Fiber.Run
     internal readonly FiberThreadPool Threads;                // threads with Options.StackSizeBytes
-    private readonly Kernel[] _kernels;                       // one per baton (Options.Schedulers)
-    private readonly HashSet<Fiber> _live = [];               // spawned and not yet ended
-    private int _nextKernel;                                  // round-robin placement of new fibers
-    private bool _finished;                                   // no fiber left (or the rest abandoned)
+    private readonly Kernel[] _kernels;                       // one per baton (Options.Schedulers); immutable
+    private Fiber? _liveHead;                                 // spawned and not yet ended: intrusive list
+    private int _liveCount;                                   // its length
+    private int _nextKernel;                                  // round-robin placement (Interlocked)
+    private volatile bool _finished;                          // no fiber left (or the rest abandoned); read without the lock
     private int _deadlocks;                                   // deadlocks declared so far
+    private long _deadlockSuspectedAt;                        // when the condition was first seen; 0 if not
+    private long _switchesWhenSuspected;                      // all kernels' hand-offs then: any since clears the suspicion
     internal FiberDeadlockException? Deadlock;                // the first deadlock's report
     internal Fiber? Main;                                     // Fiber.Run's fiber
     internal readonly LongBlockWatch? Watch;                  // FiberOptions.LongBlockWarning
@@ -29,20 +32,55 @@ internal sealed class FiberRuntime : IDisposable
         Threads = FiberThreadPool.For(options.StackSizeBytes);
         _kernels = new Kernel[options.Schedulers];
         for (int i = 0; i < _kernels.Length; i++)
-            _kernels[i] = new Kernel(this);
+            _kernels[i] = new Kernel(this, i);
         if (options.LongBlockWarning is TimeSpan limit)
             Watch = new LongBlockWatch(_kernels, limit);
     }
 
-    internal bool IsFinishedLocked => _finished;
+    /// <summary>True once no fiber is left (or the rest were abandoned after a second deadlock).</summary>
+    internal bool IsFinished => _finished;
 
-    /// <summary>The kernel a new fiber goes to.</summary>
-    internal Kernel PlaceLocked() => _kernels[_nextKernel++ % _kernels.Length];
+    /// <summary>The kernels, for diagnostics and tests.</summary>
+    internal IReadOnlyList<Kernel> Kernels => _kernels;
 
-    internal void AddLiveLocked(Fiber fiber)
+    /// <summary>The kernel a new fiber goes to: round-robin; idle kernels steal from busy ones.</summary>
+    internal Kernel Place() =>
+        _kernels.Length == 1 ? _kernels[0] : _kernels[(int)((uint)Interlocked.Increment(ref _nextKernel) % (uint)_kernels.Length)];
+
+    internal void AddLive(Fiber fiber)
     {
-        _live.Add(fiber);
-        fiber.Thread?.Parker.SetSpin((uint)Options.ParkSpinIterations);   // pooled threads serve many runtimes
+        lock (Lock)
+        {
+            fiber.LiveNext = _liveHead;
+            if (_liveHead is not null)
+                _liveHead.LivePrev = fiber;
+            _liveHead = fiber;
+            _liveCount++;
+        }
+    }
+
+    /// <summary>A fiber has ended: forget it, and finish the runtime with the last one.</summary>
+    internal void RemoveLive(Fiber fiber)
+    {
+        lock (Lock)
+        {
+            if (fiber.LivePrev is null) _liveHead = fiber.LiveNext; else fiber.LivePrev.LiveNext = fiber.LiveNext;
+            if (fiber.LiveNext is not null) fiber.LiveNext.LivePrev = fiber.LivePrev;
+            fiber.LiveNext = fiber.LivePrev = null;
+            Debug.Assert(_liveCount > 0);
+            if (--_liveCount == 0)
+                FinishLocked();
+        }
+    }
+
+    private void FinishLocked()
+    {
+        _finished = true;
+        foreach (Kernel k in _kernels)
+        {
+            lock (k.Lock)
+                k.WakeForShutdownLocked();
+        }
     }
 
     /// <summary>Runs every kernel until no fiber is left; kernel 0 on the calling thread.</summary>
@@ -56,19 +94,14 @@ internal sealed class FiberRuntime : IDisposable
         foreach (KernelHost h in hosts) h.Dispose();
     }
 
-    /// <summary>A fiber has ended: forget it, and finish the runtime with the last one.</summary>
-    internal void RemoveLiveLocked(Fiber fiber)
+    /// <summary>Every live fiber, oldest first (a copy).</summary>
+    private List<Fiber> LiveFibersLocked()
     {
-        _live.Remove(fiber);
-        if (_live.Count == 0)
-            FinishLocked();
-    }
-
-    private void FinishLocked()
-    {
-        _finished = true;
-        foreach (Kernel k in _kernels)
-            k.WakeForShutdownLocked();
+        var all = new List<Fiber>(_liveCount);
+        for (Fiber? f = _liveHead; f is not null; f = f.LiveNext)
+            all.Add(f);
+        all.Reverse();
+        return all;
     }
 
     /// <summary>Main has ended: the fibers it left behind are cancelled, as a group would.</summary>
@@ -76,58 +109,103 @@ internal sealed class FiberRuntime : IDisposable
 
     private void CancelAll()
     {
-        Fiber[] rest;
-        lock (Gate)
-            rest = [.. _live];
+        List<Fiber> rest;
+        lock (Lock)
+            rest = LiveFibersLocked();
         foreach (Fiber f in rest)
             f.RequestCancel();
     }
+
+    // ---- Stealing --------------------------------------------------------------------------------
+
+    /// <summary>An idle kernel looks for a never-started fiber queued on a busy one.</summary>
+    internal Fiber? TrySteal(Kernel thief)
+    {
+        for (int i = 1; i < _kernels.Length; i++)
+        {
+            Kernel victim = _kernels[(thief.Index + i) % _kernels.Length];
+            if (victim.TryGiveFreshTo(thief) is Fiber fresh)
+                return fresh;
+        }
+        return null;
+    }
+
+    /// <summary>A busy kernel has queued a new fiber: wake one idle kernel so that it can steal it.</summary>
+    internal void NudgeIdleKernel(Kernel busy)
+    {
+        for (int i = 1; i < _kernels.Length; i++)
+        {
+            Kernel k = _kernels[(busy.Index + i) % _kernels.Length];
+            if (k.IsIdle)
+            {
+                k.Nudge();
+                return;
+            }
+        }
+    }
+
+    // ---- Deadlock --------------------------------------------------------------------------------
 
     /// <summary>How long the deadlock condition must hold before it is declared.</summary>
     /// <remarks>
     /// Discussion: "touched by a plain thread" is only known once the thread has touched the
     /// primitive. A fiber that starts a producer thread and waits before the thread first runs looks
-    /// deadlocked for a moment; the grace period lets such threads show up.
+    /// deadlocked for a moment; the grace period lets such threads show up. It also makes the check
+    /// sound across kernels, whose states are read one lock at a time: the condition must hold at
+    /// both ends of the grace period with no hand-off anywhere in between.
     /// </remarks>
     internal static readonly TimeSpan DeadlockGrace = TimeSpan.FromMilliseconds(100);
 
-    private long _deadlockSuspectedAt;                        // when the condition was first seen; 0 if not
-
     /// <summary>
-    /// Called by an idle holder whose kernel has nothing to do. Returns null if the runtime is not
-    /// deadlocked; 0 if it is, now declared (the fibers are being cancelled); otherwise how long (ns)
-    /// to wait before checking again, while the condition holds but the grace period has not passed.
-    /// A deadlock: no kernel can make progress, no fiber runs foreign code, and no waiter could be
-    /// completed by a plain thread or async code.
+    /// Called by an idle holder (its kernel marked polling, no kernel lock held). Returns null if the
+    /// runtime is not deadlocked; 0 if it is, now declared (the fibers are being cancelled); otherwise
+    /// how long (ns) to wait before checking again, while the condition holds but the grace period has
+    /// not passed. A deadlock: no kernel can make progress, no fiber runs foreign code, and no waiter
+    /// could be completed by a plain thread or async code.
     /// </summary>
-    internal long? CheckDeadlockLocked()
+    internal long? CheckDeadlock()
     {
-        if (!IsDeadlockedLocked())
+        lock (Lock)
         {
+            long switches = 0;
+            bool stuck = !_finished;
+            foreach (Kernel k in _kernels)
+            {
+                lock (k.Lock)
+                {
+                    stuck &= !k.HasProspectsLocked;
+                    switches += k.Switches;
+                }
+            }
+            stuck = stuck && AllLiveStuckLocked();
+            long now = Clock.Now;
+            if (!stuck || (_deadlockSuspectedAt != 0 && switches != _switchesWhenSuspected))
+            {
+                _deadlockSuspectedAt = stuck ? now : 0;
+                _switchesWhenSuspected = switches;
+                return stuck ? GraceNs() : null;
+            }
+            if (_deadlockSuspectedAt == 0)
+            {
+                _deadlockSuspectedAt = now;
+                _switchesWhenSuspected = switches;
+            }
+            long declareAt = _deadlockSuspectedAt + (long)(DeadlockGrace.TotalSeconds * Stopwatch.Frequency);
+            if (now < declareAt)
+                return Math.Max(1, Clock.NanosecondsUntil(declareAt));
             _deadlockSuspectedAt = 0;
-            return null;
+            _deadlocks++;
+            Deadlock ??= new FiberDeadlockException(DescribeLocked());
+            return 0;
         }
-        long now = Clock.Now;
-        if (_deadlockSuspectedAt == 0)
-            _deadlockSuspectedAt = now;
-        long declareAt = _deadlockSuspectedAt + (long)(DeadlockGrace.TotalSeconds * System.Diagnostics.Stopwatch.Frequency);
-        if (now < declareAt)
-            return Math.Max(1, Clock.NanosecondsUntil(declareAt));
-        _deadlockSuspectedAt = 0;
-        _deadlocks++;
-        Deadlock ??= new FiberDeadlockException(DescribeLocked());
-        return 0;
     }
 
-    private bool IsDeadlockedLocked()
+    private static long GraceNs() => (long)(DeadlockGrace.TotalSeconds * 1e9);
+
+    // A live fiber with no waiter is off running foreign code (RunBlocking) and will come back.
+    private bool AllLiveStuckLocked()
     {
-        if (_finished)
-            return false;
-        foreach (Kernel k in _kernels)
-            if (k.HasProspectsLocked)
-                return false;
-        // A live fiber with no waiter is off running foreign code (RunBlocking) and will come back.
-        foreach (Fiber f in _live)
+        for (Fiber? f = _liveHead; f is not null; f = f.LiveNext)
             if (f.CurrentWaiter is not Waiter w || w.CanBeCompletedFromOutside)
                 return false;
         return true;
@@ -141,7 +219,7 @@ internal sealed class FiberRuntime : IDisposable
     internal void OnDeadlock()
     {
         bool abandon;
-        lock (Gate)
+        lock (Lock)
         {
             abandon = _deadlocks > 1;
             if (abandon)
@@ -154,7 +232,7 @@ internal sealed class FiberRuntime : IDisposable
     private string DescribeLocked()
     {
         var sb = new StringBuilder("Deadlock: every fiber waits on something that nothing can satisfy.");
-        foreach (Fiber f in _live.OrderBy(f => f.Id))
+        foreach (Fiber f in LiveFibersLocked().OrderBy(f => f.Id))
             sb.Append(Environment.NewLine).Append("  fiber ").Append(f.Id).Append(" '").Append(f.Name).Append("' is blocked in ")
               .Append(f.CurrentWaiter?.Describe() ?? "nothing");
         return sb.ToString();

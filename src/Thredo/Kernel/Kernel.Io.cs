@@ -12,27 +12,6 @@ namespace Thredo.Kernel;
 // Error and hang-up complete both directions: the retried operation reports what happened.
 internal sealed partial class Kernel
 {
-    private readonly Dictionary<IntPtr, IoRegistration> _io = [];      // registered descriptors (gate)
-    private readonly Dictionary<ulong, IoRegistration> _ioByToken = []; // poller token -> registration (gate)
-    private ulong _nextToken;                                          // tokens of this kernel's registrations
-    private int _ioWaiting;                                            // descriptor waits in progress
-    private int _handOffsSincePoll;                                    // busy hand-offs since the last I/O poll
-
-    /// <summary>
-    /// Parks the calling fiber until <paramref name="fd"/> is ready for <paramref name="interest"/>
-    /// (readable or writable). A cancellation point.
-    /// </summary>
-    /// <returns>The readiness reported (may include error or hang-up).</returns>
-    /// <exception cref="ObjectDisposedException">The descriptor was closed through <see cref="CloseDescriptor"/> meanwhile.</exception>
-    /// <exception cref="InvalidOperationException">Another fiber already waits on the same direction of this descriptor.</exception>
-    internal PollEvents WaitForIo(Fiber self, IntPtr fd, PollEvents interest, string operation, object? source)
-    {
-        self.ThrowIfInterrupted();
-        Waiter waiter = BeginIoWait(self, fd, interest, operation, source);
-        self.Park(waiter);
-        return IoResult(waiter, source);
-    }
-
     /// <summary>
     /// Registers <paramref name="fiber"/>'s wait for <paramref name="fd"/> without parking anyone: the
     /// managed path parks the fiber's thread on it; a native fiber's host parks the native fiber.
@@ -41,7 +20,7 @@ internal sealed partial class Kernel
     {
         Debug.Assert(interest is PollEvents.Readable or PollEvents.Writable);
         var waiter = new IoWaiter(fiber, interest) { Description = operation, Source = source };
-        lock (Runtime.Gate)
+        lock (Lock)
         {
             if (!_io.TryGetValue(fd, out IoRegistration? reg))
             {
@@ -75,13 +54,15 @@ internal sealed partial class Kernel
     internal void CloseDescriptor(IntPtr fd)
     {
         IoWaiter?[] waiters;
-        lock (Runtime.Gate)
+        lock (Lock)
         {
             if (!_io.Remove(fd, out IoRegistration? reg))
                 return;
             _ioByToken.Remove(reg.Token);
             waiters = [reg.Reader, reg.Writer];
+            _ioWaiting -= (reg.Reader is null ? 0 : 1) + (reg.Writer is null ? 0 : 1);   // those waits are over
             reg.Reader = reg.Writer = null;
+            Debug.Assert(_ioWaiting >= 0);
             if (reg.Added)
                 _poller.Remove(fd);
         }
@@ -95,9 +76,6 @@ internal sealed partial class Kernel
         _io.Clear();
         _ioByToken.Clear();
     }
-
-    /// <summary>True while some fiber of this kernel waits on a descriptor (the holder then polls I/O under load).</summary>
-    private bool HasIoWaitsLocked => _ioWaiting > 0;
 
     /// <summary>
     /// Under load the idle step never runs, so the holder polls for I/O without sleeping every few
@@ -118,7 +96,7 @@ internal sealed partial class Kernel
         if (n == 0)
             return;
         List<IoWaiter>? ready = null;
-        lock (Runtime.Gate)
+        lock (Lock)
         {
             for (int i = 0; i < n; i++)
             {
@@ -137,7 +115,7 @@ internal sealed partial class Kernel
     /// <summary>The undo of a cancelled descriptor wait: leave the slot and re-arm for what remains.</summary>
     private void LeaveIo(IoWaiter waiter)
     {
-        lock (Runtime.Gate)
+        lock (Lock)
         {
             IoRegistration? reg = waiter.Registration;
             if (reg is null)
@@ -165,7 +143,7 @@ internal sealed partial class Kernel
         internal ref IoWaiter? Slot(PollEvents interest) =>
             ref interest == PollEvents.Readable ? ref Reader : ref Writer;
 
-        /// <summary>Arms the poller for exactly the directions still waited on (gate held).</summary>
+        /// <summary>Arms the poller for exactly the directions still waited on (lock held).</summary>
         internal void ArmLocked()
         {
             PollEvents want = (Reader is null ? 0 : PollEvents.Readable) | (Writer is null ? 0 : PollEvents.Writable);
@@ -176,7 +154,7 @@ internal sealed partial class Kernel
             Armed = want;
         }
 
-        /// <summary>Claims the waiters that <paramref name="events"/> satisfies (gate held).</summary>
+        /// <summary>Claims the waiters that <paramref name="events"/> satisfies (lock held).</summary>
         internal void TakeReadyLocked(PollEvents events, ref List<IoWaiter>? ready)
         {
             bool broken = (events & (PollEvents.Error | PollEvents.HangUp)) != 0;

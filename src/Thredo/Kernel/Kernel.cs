@@ -1,17 +1,23 @@
 // The kernel: one baton, its run queue, its timers and its poller.
 //
 // Thredo's rules, which everything below keeps:
-//  1. No managed frame is ever suspended on a switched stack. A managed fiber is an OS thread of
-//     its own; "switching" hands the baton from one thread to another (thredo_baton_switch).
+//  1. No managed frame is ever suspended on a switched stack. A managed fiber that has blocked is an
+//     OS thread of its own; "switching" hands the baton from one thread to another. A fiber that
+//     has never run is only a queue entry: it gets a thread when first dispatched, and a thread
+//     whose fiber has just ended runs it inline, so short fibers cost no thread hop at all.
 //  2. Only the holder of the baton runs. A fiber that blocks hands the baton straight to the next
 //     runnable fiber; when none is runnable, the blocking fiber itself runs the idle step (wait on
 //     the poller until the nearest timer or a wake), so the hot path has no extra thread hop.
-//  3. Every blocking operation is a cancellation point: it goes through Park, which delivers a
-//     pending cancellation or timeout before waiting and aborts the wait when one arrives.
+//  3. Every blocking operation is a cancellation point: it goes through Park (Kernel.Traps.cs),
+//     which delivers a pending cancellation or timeout before waiting and aborts the wait when one
+//     arrives.
 //
-// All kernel and fiber scheduling state is guarded by the runtime's Gate. Nothing blocks while
-// holding it, and primitives never take it while holding their own lock (order: Gate, then never
-// a primitive lock; wakers signal after releasing theirs).
+// Locking: each kernel's Lock guards its state and the scheduling state of its fibers. Nothing
+// blocks while holding it. Order: FiberRuntime.Lock, then a Kernel.Lock; primitives never take a
+// kernel lock while holding their own (wakers signal after releasing theirs); no kernel lock is
+// taken while another is held. A fiber changes kernel only before it first runs (stealing), under
+// the old kernel's lock; code that may touch another thread's fiber re-checks its Kernel after
+// locking (Fiber.LockKernel).
 using System.Diagnostics;
 using Thredo.Fibers;
 
@@ -19,39 +25,55 @@ namespace Thredo.Kernel;
 
 internal sealed partial class Kernel : IDisposable
 {
-    // ---- Kernel state (guarded by Runtime.Gate unless marked) -------------------------------
+    // ---- Kernel state (guarded by Lock unless marked) ------------------------------------------
+    internal readonly Lock Lock = new();                     // this kernel's one scheduler lock
     internal readonly FiberRuntime Runtime;                  // the Fiber.Run this kernel belongs to
-    private readonly Queue<Fiber> _ready = new();            // runnable fibers, FIFO
+    internal readonly int Index;                             // position among the runtime's kernels
+    private readonly Queue<Fiber> _ready = new();            // runnable fibers, FIFO (never-started ones too)
     private readonly TimerQueue _timers = new();             // sleeps and timeout deadlines
-    private long _nextDeadline = long.MaxValue;              // _timers' earliest deadline, readable without the gate
+    private long _nextDeadline = long.MaxValue;              // _timers' earliest deadline; read without the lock
     private readonly PollerHandle _poller;                   // epoll / IOCP and its wake handle
     private readonly PollEvent[] _events = new PollEvent[256]; // holder only: poll results
-    private bool _polling;                                   // the holder is inside _poller.Wait
+    private volatile bool _polling;                          // the holder sleeps in the poller (idle); read without the lock
+    private readonly Dictionary<IntPtr, IoRegistration> _io = [];       // registered descriptors
+    private readonly Dictionary<ulong, IoRegistration> _ioByToken = []; // poller token -> registration
+    private ulong _nextToken;                                // tokens of this kernel's registrations
+    private int _ioWaiting;                                  // descriptor waits in progress; read without the lock
+    private int _handOffsSincePoll;                          // holder only: busy hand-offs since the last I/O poll
+    private readonly AdaptiveSpin _spin;                     // how fiber threads wait for the baton
     internal IBatonHolder? Holder;                           // who holds the baton now (diagnostics)
     internal Fiber? Running;                                 // the fiber last handed the baton
-    internal long Switches;                                  // hand-offs so far (LongBlockWatch)
+    internal long Switches;                                  // hand-offs so far (LongBlockWatch, deadlock check)
+    internal KernelHost Host { get; set; } = null!;          // idles for the kernel when no fiber can
+    internal NativeFiberHost? NativeHost;                    // runs native fibers, created with the first
 
-    internal Kernel(FiberRuntime runtime)
+    internal Kernel(FiberRuntime runtime, int index)
     {
         Runtime = runtime;
+        Index = index;
         _poller = PollerHandle.Create();
+        _spin = new AdaptiveSpin(runtime.Options.ParkSpinIterations);
     }
 
     /// <summary>The kernel's poller, for I/O waits.</summary>
     internal PollerHandle Poller => _poller;
 
-    /// <summary>True if some fiber waits in the run queue.</summary>
-    internal bool HasReadyLocked => _ready.Count > 0;
+    /// <summary>True while the holder sleeps in the poller: nothing of this kernel is runnable.</summary>
+    internal bool IsIdle => _polling;
 
     /// <summary>True if something here can still make progress without outside help.</summary>
-    internal bool HasProspectsLocked => _ready.Count > 0 || _timers.Count > 0 || HasIoWaitsLocked || !_polling;
+    internal bool HasProspectsLocked => _ready.Count > 0 || _timers.Count > 0 || _ioWaiting > 0 || !_polling;
+
+    /// <summary>The spin policy's current budget (tests and diagnostics).</summary>
+    internal int SpinBudgetNs => _spin.BudgetNs;
 
     // ---- Making fibers runnable ---------------------------------------------------------------
 
-    /// <summary>Queues a new or yielding fiber to run. Gate held.</summary>
+    /// <summary>Queues a new, woken or yielding fiber to run. Lock held.</summary>
     internal void MakeReadyLocked(Fiber fiber)
     {
-        Debug.Assert(Runtime.Gate.IsHeldByCurrentThread);
+        Debug.Assert(Lock.IsHeldByCurrentThread);
+        Debug.Assert(fiber.Kernel == this, "a fiber queued on a kernel it does not belong to");
         Debug.Assert(fiber.SchedState is FiberState.Created or FiberState.Running or FiberState.Blocked);
         fiber.SchedState = FiberState.Ready;
         _ready.Enqueue(fiber);
@@ -66,14 +88,49 @@ internal sealed partial class Kernel : IDisposable
     /// <remarks>
     /// Discussion: the waiter may have been won before its fiber finished parking. Then the fiber is
     /// still Running with no current waiter, and nothing is queued: Park sees the waiter done under the
-    /// gate and does not give the baton away. So a wake is never lost and never stale.
+    /// lock and does not give the baton away. So a wake is never lost and never stale.
     /// </remarks>
     internal void WakeParked(Fiber fiber, Waiter waiter)
     {
-        lock (Runtime.Gate)
+        lock (Lock)
         {
             if (fiber.CurrentWaiter == waiter && fiber.SchedState == FiberState.Blocked)
                 MakeReadyLocked(fiber);
+        }
+    }
+
+    /// <summary>Takes the head of the run queue and makes it the running fiber, or null. Lock held.</summary>
+    private Fiber? TakeReadyLocked()
+    {
+        Debug.Assert(Lock.IsHeldByCurrentThread);
+        if (!_ready.TryDequeue(out Fiber? next))
+            return null;
+        StartRunningLocked(next);
+        return next;
+    }
+
+    private void StartRunningLocked(Fiber next)
+    {
+        next.SchedState = FiberState.Running;
+        next.CurrentWaiter = null;   // the wait is over; its outcome is on the waiter the fiber holds
+        Running = next;
+        Switches++;
+    }
+
+    /// <summary>
+    /// Stealing: gives away the head of the run queue if it is a fiber that has never run (no thread,
+    /// timers or descriptors of its own yet), moving it to <paramref name="thief"/>. Only never-started
+    /// fibers move, so nothing a fiber registered on a kernel ever needs to follow it.
+    /// </summary>
+    internal Fiber? TryGiveFreshTo(Kernel thief)
+    {
+        lock (Lock)
+        {
+            if (_ready.Count < 2 || !_ready.Peek().IsFresh)   // a lone fiber is about to run here anyway
+                return null;
+            Fiber fresh = _ready.Dequeue();
+            fresh.Kernel = thief;
+            return fresh;
         }
     }
 
@@ -81,6 +138,7 @@ internal sealed partial class Kernel : IDisposable
 
     internal void AddTimerLocked(TimerEntry entry)
     {
+        Debug.Assert(Lock.IsHeldByCurrentThread);
         _timers.Add(entry);
         Volatile.Write(ref _nextDeadline, _timers.NextDeadline ?? long.MaxValue);
         if (_polling)
@@ -89,6 +147,7 @@ internal sealed partial class Kernel : IDisposable
 
     internal void RemoveTimerLocked(TimerEntry entry)
     {
+        Debug.Assert(Lock.IsHeldByCurrentThread);
         _timers.Remove(entry);
         Volatile.Write(ref _nextDeadline, _timers.NextDeadline ?? long.MaxValue);
     }
@@ -103,7 +162,7 @@ internal sealed partial class Kernel : IDisposable
         if (Clock.Now < Volatile.Read(ref _nextDeadline))
             return;
         List<TimerEntry>? expired;
-        lock (Runtime.Gate)
+        lock (Lock)
             expired = TakeExpiredLocked();
         RunTimers(expired);
     }
@@ -118,7 +177,7 @@ internal sealed partial class Kernel : IDisposable
         return expired;
     }
 
-    // Callbacks take primitive locks and the gate themselves, so they run outside the gate.
+    // Callbacks take primitive locks and kernel locks themselves, so they run outside the lock.
     private static void RunTimers(List<TimerEntry>? expired)
     {
         if (expired is not null)
@@ -126,49 +185,66 @@ internal sealed partial class Kernel : IDisposable
                 t.Callback(t.State);
     }
 
-    // ---- Handing the baton on -----------------------------------------------------------------
+    // ---- The loop: handing the baton on --------------------------------------------------------
+
+    /// <summary>How a holder lets go of the baton.</summary>
+    internal enum Leave
+    {
+        /// <summary>It waits to be handed the baton again (its fiber blocked or yielded; or a host).</summary>
+        Park,
+        /// <summary>Its fiber ended: a never-started fiber next in line runs inline on its thread.</summary>
+        End,
+        /// <summary>It goes off without the baton (RunBlocking) and cannot idle for the kernel.</summary>
+        Away,
+    }
 
     /// <summary>
     /// The caller (which holds the baton and whose own fiber, if any, is no longer running) gives the
-    /// baton to the next runnable fiber. With <paramref name="comeBack"/> it then waits until handed
-    /// the baton again; otherwise it leaves (the fiber ended or goes off to run foreign code).
-    /// With <paramref name="canIdle"/> false the caller may not sit in the poller, so an empty run
-    /// queue hands the baton to the runtime's host thread instead.
+    /// baton to the next runnable fiber, idling in the poller meanwhile if none is. Returns a
+    /// never-started fiber that the caller's thread must run inline (only with <see cref="Leave.End"/>),
+    /// else null: then with <see cref="Leave.Park"/> the caller holds the baton again.
     /// </summary>
-    internal void HandOff(IBatonHolder self, bool comeBack, bool canIdle)
+    internal Fiber? HandOff(IBatonHolder self, Leave how, Fiber? picked = null)
     {
-        FireExpiredTimers();
-        PollIoIfDue();
+        if (picked is not null)
+            return Dispatch(self, how, picked);
         while (true)
         {
+            // Phase 1: timers and I/O that are due, even under load.
+            FireExpiredTimers();
+            PollIoIfDue();
+
+            // Phase 2: the head of the run queue gets the baton.
             Fiber? next;
-            long timeoutNs;
-            lock (Runtime.Gate)
+            lock (Lock)
             {
-                next = TakeReadyLocked(self);
+                next = TakeReadyLocked();
                 if (next is null)
                 {
-                    if (!canIdle || Runtime.IsFinishedLocked)
+                    if (how == Leave.Away || Runtime.IsFinished)
                     {
                         GiveBatonToHostLocked();
-                        if (comeBack) break;
-                        return;
+                        break;
                     }
-                    timeoutNs = PrepareIdleLocked();
+                    _polling = true;   // from here a waker wakes the poller
                 }
-                else timeoutNs = 0;
             }
             if (next is not null)
+                return Dispatch(self, how, next);
+
+            // Phase 3: nothing runnable here: take a never-started fiber from a busy kernel.
+            if (Runtime.TrySteal(this) is Fiber stolen)
             {
-                IBatonHolder target = next.Holder;
-                if (target == self)
-                    return;
-                if (comeBack)
-                    self.Parker.SwitchTo(target.Parker);
-                else
-                    target.Parker.Wake();
-                return;
+                lock (Lock)
+                {
+                    _polling = false;
+                    StartRunningLocked(stolen);
+                }
+                return Dispatch(self, how, stolen);
             }
+
+            // Phase 4: idle: sleep in the poller until the nearest timer, I/O or a wake; or report a deadlock.
+            long timeoutNs = IdleTimeout();
             if (timeoutNs == DeadlockDeclared)
             {
                 Runtime.OnDeadlock();
@@ -176,19 +252,48 @@ internal sealed partial class Kernel : IDisposable
             }
             PollOnce(timeoutNs);
         }
-        self.Parker.Wait();   // the host has the baton; it hands it back when we are runnable
+        if (how == Leave.Park)
+            WaitForBaton(self);   // the host has the baton; it hands it back when we are runnable
+        return null;
     }
 
-    /// <summary>The thread that runs this kernel's native fibers, created with the first of them.</summary>
-    internal NativeFiberHost? NativeHost;
+    /// <summary>Hands the baton to <paramref name="next"/> (already marked running), binding it to a thread if it has none.</summary>
+    private Fiber? Dispatch(IBatonHolder self, Leave how, Fiber next)
+    {
+        Holder = next.Native is null ? next.Thread : NativeHost;
+        if (next.IsFresh)
+        {
+            if (how == Leave.End)
+            {
+                next.Thread = (FiberThread)self;   // run it inline: no thread hop at all
+                Holder = self;
+                return next;
+            }
+            next.Thread = Runtime.Threads.Rent(next);
+            Holder = next.Thread;
+        }
+        IBatonHolder target = Holder!;
+        if (target == self)
+            return null;
+        target.Parker.Wake();
+        if (how == Leave.Park)
+            WaitForBaton(self);
+        return null;
+    }
 
-    /// <summary>The thread that idles for this kernel when no fiber can (see <see cref="KernelHost"/>).</summary>
-    internal KernelHost Host { get; set; } = null!;
+    /// <summary>The caller waits until handed the baton: fiber threads spin adaptively first, hosts sleep at once.</summary>
+    internal void WaitForBaton(IBatonHolder self)
+    {
+        if (self is FiberThread)
+            _spin.Wait(self.Parker, this);
+        else
+            self.Parker.Wait();
+    }
 
     /// <summary>True while the holder sleeps in the poller (so a waker must wake the poller).</summary>
     internal bool IsPollingLocked => _polling;
 
-    /// <summary>Runtime shutdown: ends the holder's poller wait, and lets the native fiber host leave.</summary>
+    /// <summary>Runtime shutdown or a nudge: ends the holder's poller wait, and lets the native fiber host leave.</summary>
     internal void WakeForShutdownLocked()
     {
         if (_polling)
@@ -196,40 +301,47 @@ internal sealed partial class Kernel : IDisposable
         NativeHost?.Parker.Wake();
     }
 
+    /// <summary>The native fiber host of this kernel, started with its first native fiber.</summary>
+    internal NativeFiberHost EnsureNativeHost()
+    {
+        lock (Lock)
+            return NativeHost ??= new NativeFiberHost(this);
+    }
+
+    /// <summary>True if some fiber waits in the run queue. Lock held.</summary>
+    internal bool HasReadyLocked => _ready.Count > 0;
+
+    /// <summary>Asks an idle holder to look for work again (a busy kernel has fibers to steal).</summary>
+    internal void Nudge()
+    {
+        if (_polling)
+            _poller.Wake();
+    }
+
     private void GiveBatonToHostLocked()
     {
         Holder = Host;
+        Running = null;
         Host.Parker.Wake();
-    }
-
-    private Fiber? TakeReadyLocked(IBatonHolder self)
-    {
-        if (!_ready.TryDequeue(out Fiber? next))
-            return null;
-        next.SchedState = FiberState.Running;
-        Holder = next.Holder;
-        Running = next;
-        Switches++;
-        return next;
     }
 
     private const long DeadlockDeclared = long.MinValue;
 
     /// <summary>
-    /// Decides how long the idle step may sleep: until the nearest timer, forever, or not at all when
-    /// this idle step finds the whole runtime deadlocked (then the fibers are being cancelled).
+    /// How long the idle step may sleep: until the nearest timer, forever, or not at all when this idle
+    /// step finds the whole runtime deadlocked (then the fibers are being cancelled).
     /// </summary>
-    private long PrepareIdleLocked()
+    private long IdleTimeout()
     {
-        long? deadline = _timers.NextDeadline;
-        _polling = true;
-        if (deadline is long d)
-            return Clock.NanosecondsUntil(d);
-        switch (Runtime.CheckDeadlockLocked())
+        long next = Volatile.Read(ref _nextDeadline);
+        if (next != long.MaxValue)
+            return Clock.NanosecondsUntil(next);
+        switch (Runtime.CheckDeadlock())
         {
             case null: return -1;
             case 0:
-                _polling = false;
+                lock (Lock)
+                    _polling = false;
                 return DeadlockDeclared;
             case long grace: return grace;
         }
@@ -241,7 +353,7 @@ internal sealed partial class Kernel : IDisposable
         int n = _poller.Wait(_events, timeoutNs);
         _handOffsSincePoll = 0;
         List<TimerEntry>? expired;
-        lock (Runtime.Gate)
+        lock (Lock)
         {
             _polling = false;
             expired = TakeExpiredLocked();
@@ -253,7 +365,7 @@ internal sealed partial class Kernel : IDisposable
     /// <inheritdoc/>
     public void Dispose()
     {
-        lock (Runtime.Gate)
+        lock (Lock)
             ForgetAllDescriptorsLocked();   // a CloseDescriptor after the run then finds nothing to do
         NativeHost?.Dispose();
         _poller.Dispose();

@@ -24,16 +24,8 @@ internal sealed class KernelHost : IBatonHolder, IDisposable
     /// <summary>Runs the kernel from this thread until the runtime has finished.</summary>
     internal void Run()
     {
-        FiberRuntime runtime = _kernel.Runtime;
-        while (true)
-        {
-            lock (runtime.Gate)
-            {
-                if (runtime.IsFinishedLocked)
-                    return;
-            }
-            _kernel.HandOff(this, comeBack: true, canIdle: true);
-        }
+        while (!_kernel.Runtime.IsFinished)
+            _kernel.HandOff(this, Kernel.Leave.Park);
     }
 
     /// <inheritdoc/>

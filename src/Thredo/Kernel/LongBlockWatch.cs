@@ -33,7 +33,7 @@ internal sealed class LongBlockWatch : IDisposable
             Fiber? running;
             long switches;
             bool busy;
-            lock (k.Runtime.Gate)
+            lock (k.Lock)
             {
                 switches = k.Switches;
                 running = k.Running;

@@ -35,17 +35,12 @@ internal sealed class NativeFiberHost : IBatonHolder, IDisposable
         // Faults on a guard page happen on this thread: the reporter needs it to have a signal stack.
         NativeFiberHandle.InstallGuardReporter();
         Parker.Wait();
-        while (true)
+        while (!_kernel.Runtime.IsFinished)
         {
-            lock (_kernel.Runtime.Gate)
-            {
-                if (_kernel.Runtime.IsFinishedLocked)
-                    return;
-            }
             Fiber fiber = _kernel.Running!;
             Debug.Assert(fiber.Native is not null && fiber.SchedState == FiberState.Running);
             RunUntilParked(fiber);
-            _kernel.HandOff(this, comeBack: true, canIdle: true);
+            _kernel.HandOff(this, Kernel.Leave.Park);
         }
     }
 
@@ -108,7 +103,7 @@ internal sealed class NativeFiberHost : IBatonHolder, IDisposable
         _kernel.FireExpiredTimers();
         _kernel.PollIoIfDue();
         Exception? interrupt = null;
-        lock (_kernel.Runtime.Gate)
+        lock (_kernel.Lock)
         {
             if (fiber.InterruptDeliverableLocked)
                 interrupt = fiber.TakeInterruptLocked();
@@ -129,9 +124,7 @@ internal sealed class NativeFiberHost : IBatonHolder, IDisposable
     /// <summary>A managed call that may block: it runs on a managed fiber; the native fiber waits for it.</summary>
     private long? Call(Fiber fiber, IntPtr address, Func<long, long> callback, long argument)
     {
-        Fiber<long> helper;
-        lock (_kernel.Runtime.Gate)
-            helper = (Fiber<long>)Fiber.Create(_kernel.Runtime, k => new Fiber<long>(() => callback(argument), $"callback of {fiber.Name}", _kernel.Runtime, k, null));
+        var helper = (Fiber<long>)Fiber.Create(_kernel.Runtime, k => new Fiber<long>(() => callback(argument), $"callback of {fiber.Name}", _kernel.Runtime, k, null));
         var waiter = new CallWaiter(fiber, helper, address) { Description = "thredo_call_managed", Source = helper };
         if (!helper.TryAddJoiner(waiter))
             waiter.TryComplete();
@@ -141,37 +134,32 @@ internal sealed class NativeFiberHost : IBatonHolder, IDisposable
     /// <summary>Parks the native fiber on <paramref name="waiter"/>, unless an interrupt is due first.</summary>
     private long? Park(Fiber fiber, Waiter waiter)
     {
-        bool aborted = false;
-        lock (_kernel.Runtime.Gate)
+        Kernel.ParkOutcome outcome;
+        lock (_kernel.Lock)
         {
-            if (fiber.InterruptDeliverableLocked && waiter.TryAbort())
-                aborted = true;
-            else
-            {
+            outcome = _kernel.ParkLocked(fiber, waiter);
+            if (outcome != Kernel.ParkOutcome.Aborted)
                 fiber.NativeWait = waiter;
-                if (!waiter.IsDone)
-                {
-                    fiber.CurrentWaiter = waiter;
-                    fiber.SchedState = FiberState.Blocked;
-                    return null;
-                }
-            }
         }
-        if (!aborted)
-            return TakeResumeValue(fiber);   // already completed: resume at once
-        waiter.Undo();
-        return TakeInterrupt(fiber) ?? -ECANCELED;
+        switch (outcome)
+        {
+            case Kernel.ParkOutcome.Parked:
+                return null;
+            case Kernel.ParkOutcome.AlreadyDone:
+                return TakeResumeValue(fiber);   // resume at once
+            default:
+                waiter.Undo();
+                return TakeInterrupt(fiber) ?? -ECANCELED;
+        }
     }
 
     /// <summary>What the fiber is resumed with after its last wait: 0, a Call's status, or an interrupt's errno.</summary>
-    private long TakeResumeValue(Fiber fiber)
+    private static long TakeResumeValue(Fiber fiber)
     {
         Waiter? waiter = fiber.NativeWait;
         fiber.NativeWait = null;
         if (waiter is null)
             return 0;
-        lock (_kernel.Runtime.Gate)
-            fiber.CurrentWaiter = null;
         if (waiter.IsAborted)
         {
             if (waiter is CallWaiter aborted)
@@ -186,7 +174,7 @@ internal sealed class NativeFiberHost : IBatonHolder, IDisposable
     {
         fiber.Kernel.FireExpiredTimers();
         Exception? interrupt;
-        lock (fiber.Runtime.Gate)
+        lock (fiber.Kernel.Lock)
             interrupt = fiber.TakeInterruptLocked();
         return interrupt switch
         {

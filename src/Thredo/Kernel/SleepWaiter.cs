@@ -11,7 +11,7 @@ internal sealed class SleepWaiter : FiberWaiter
         if (deadline is long d)
         {
             _timer = new TimerEntry { Deadline = d, Callback = static s => { var w = (Waiter)s!; if (w.TryComplete()) w.Signal(); }, State = this };
-            lock (fiber.Runtime.Gate)
+            lock (fiber.Kernel.Lock)
                 fiber.Kernel.AddTimerLocked(_timer);
         }
     }
@@ -20,7 +20,7 @@ internal sealed class SleepWaiter : FiberWaiter
     internal override void Undo()
     {
         if (_timer is not null)
-            lock (Fiber.Runtime.Gate)
+            lock (Fiber.Kernel.Lock)
                 Fiber.Kernel.RemoveTimerLocked(_timer);
     }
 }

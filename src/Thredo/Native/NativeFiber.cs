@@ -42,15 +42,11 @@ public static class NativeFiber
         ArgumentOutOfRangeException.ThrowIfLessThan(stackSizeBytes, MinimumStackSizeBytes);
         FiberRuntime runtime = Fiber.Current.Runtime;
         NativeFiberHandle handle = NativeFiberHandle.Create(entry, argument, (nuint)stackSizeBytes);
-        Fiber<long> fiber;
-        lock (runtime.Gate)
+        var fiber = (Fiber<long>)Fiber.Create(runtime, k =>
         {
-            fiber = (Fiber<long>)Fiber.Create(runtime, k =>
-            {
-                k.NativeHost ??= new NativeFiberHost(k);
-                return new Fiber<long>(NotRunAsDelegate, null, runtime, k, null) { Native = handle };
-            });
-        }
+            k.EnsureNativeHost();
+            return new Fiber<long>(NotRunAsDelegate, null, runtime, k, null) { Native = handle };
+        });
         handle.SetId(fiber.Id);
         return fiber;
     }
