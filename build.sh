@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Build Thredo (native library, then .NET) and optionally run the tests or the demo.
 #   ./build.sh          build everything (Release)
-#   ./build.sh test     build, then CTest (plain, ASan+UBSan, mingw/Wine if present) and dotnet test
+#   ./build.sh test     build, then CTest (plain, ASan+UBSan, ucontext, mingw/Wine if present) and dotnet test
+#                       (Release with one, two and four kernels, then Debug so the invariants run)
 #   ./build.sh demo     build, then run the main example
 #   ./build.sh bench    build, then run the benchmarks (slow)
 set -euo pipefail
@@ -71,11 +72,28 @@ test_native() {
   fi
 }
 
-test_managed() {
-  say "managed tests: dotnet test"
-  dotnet test Thredo.sln -c Release --no-build -nologo --logger "console;verbosity=normal" 2>&1 \
+# One dotnet test pass; extra arguments go to dotnet test (a project or solution, a --filter).
+dotnet_test() {
+  local config=$1; shift
+  dotnet test "$@" -c "$config" --no-build -nologo --logger "console;verbosity=normal" 2>&1 \
     | grep -vE '^\s+Passed ' | tee -a "$test_log"
   return "${PIPESTATUS[0]}"
+}
+
+test_managed() {
+  say "managed tests: dotnet test (Release, one kernel)"
+  dotnet_test Release Thredo.sln
+
+  say "managed tests: the kernel suite again with two kernels (THREDO_TEST_SCHEDULERS=2)"
+  THREDO_TEST_SCHEDULERS=2 dotnet_test Release tests/Thredo.Tests
+
+  say "managed tests: stress with four kernels (THREDO_TEST_SCHEDULERS=4)"
+  THREDO_TEST_SCHEDULERS=4 dotnet_test Release tests/Thredo.Tests --filter "FullyQualifiedName~Thredo.Tests.Stress"
+
+  # Debug.Assert and AssertInvariants only run in a Debug build: an invariant that never runs is a comment.
+  say "managed tests: Debug build, so every Debug.Assert and AssertInvariants runs"
+  dotnet build Thredo.sln -c Debug -nologo -v quiet -clp:ErrorsOnly
+  dotnet_test Debug Thredo.sln
 }
 
 case "$action" in

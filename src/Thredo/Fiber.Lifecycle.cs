@@ -112,7 +112,7 @@ public partial class Fiber
     /// </summary>
     internal static Fiber Create(FiberRuntime runtime, Func<Kernel.Kernel, Fiber> construct, bool isMain = false)
     {
-        Kernel.Kernel kernel = runtime.Place();
+        Kernel.Kernel kernel = runtime.Place(t_current);
         Fiber fiber = construct(kernel);
         if (isMain)
             runtime.Main = fiber;   // before it can run: its end must be recognised as main's

@@ -80,6 +80,7 @@ public partial class Fiber
     internal FiberState SchedState;                  // Created, Ready, Running or Blocked
     internal Waiter? CurrentWaiter;                  // what it is parked on; null when not parked
     internal Fiber? LiveNext, LivePrev;              // the runtime's live list (guarded by Runtime.Lock)
+    internal long QueuedAt;                          // when it was spawned (Clock ticks): stealing waits for a backlog to age
 
     /// <summary>A managed fiber that has never run: a queue entry with no thread, timers or descriptors yet.</summary>
     internal bool IsFresh => Thread is null && Native is null;

@@ -68,7 +68,7 @@ public class CancellationTests
 
     [Fact]
     public void Cancelling_again_after_a_caught_cancellation_delivers_again() =>
-        K.Run(() =>
+        K.RunOneKernel(() =>
         {
             var caught = 0;
             var f = Fiber.Spawn(() =>

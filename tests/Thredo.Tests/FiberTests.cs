@@ -69,7 +69,7 @@ public class FiberTests
     public void Spawned_fibers_start_in_spawn_order_when_the_spawner_blocks()
     {
         var trace = new Trace();
-        K.Run(() =>
+        K.RunOneKernel(() =>
         {
             for (int i = 0; i < 3; i++)
             {
@@ -99,7 +99,7 @@ public class FiberTests
     public void Yield_lets_every_other_runnable_fiber_go_first()
     {
         var trace = new Trace();
-        K.Run(() =>
+        K.RunOneKernel(() =>
         {
             var a = Fiber.Spawn(() => { trace.Add("a1"); Fiber.Yield(); trace.Add("a2"); });
             var b = Fiber.Spawn(() => { trace.Add("b1"); Fiber.Yield(); trace.Add("b2"); });
@@ -128,7 +128,7 @@ public class FiberTests
 
     [Fact]
     public void A_blocked_fiber_reports_Blocked() =>
-        K.Run(() =>
+        K.RunOneKernel(() =>
         {
             var f = Fiber.Spawn(() => Fiber.Sleep(K.Ms(50)));
             Fiber.Yield();

@@ -25,6 +25,7 @@ internal sealed class FiberRuntime : IDisposable
     internal FiberDeadlockException? Deadlock;                // the first deadlock's report
     internal Fiber? Main;                                     // Fiber.Run's fiber
     internal readonly LongBlockWatch? Watch;                  // FiberOptions.LongBlockWarning
+    private KernelHost[] _hosts = [];                         // one per kernel while RunKernels runs; freed last
 
     internal FiberRuntime(FiberOptions options)
     {
@@ -43,9 +44,14 @@ internal sealed class FiberRuntime : IDisposable
     /// <summary>The kernels, for diagnostics and tests.</summary>
     internal IReadOnlyList<Kernel> Kernels => _kernels;
 
-    /// <summary>The kernel a new fiber goes to: round-robin; idle kernels steal from busy ones.</summary>
-    internal Kernel Place() =>
-        _kernels.Length == 1 ? _kernels[0] : _kernels[(int)((uint)Interlocked.Increment(ref _nextKernel) % (uint)_kernels.Length)];
+    /// <summary>
+    /// The kernel a new fiber goes to: its spawner's (see <see cref="Kernel.TryGiveFreshTo"/> for why),
+    /// round-robin when the spawner is no fiber of this runtime.
+    /// </summary>
+    internal Kernel Place(Fiber? spawner) =>
+        spawner?.Runtime == this ? spawner.Kernel
+        : _kernels.Length == 1 ? _kernels[0]
+        : _kernels[(int)((uint)Interlocked.Increment(ref _nextKernel) % (uint)_kernels.Length)];
 
     internal void AddLive(Fiber fiber)
     {
@@ -86,12 +92,11 @@ internal sealed class FiberRuntime : IDisposable
     /// <summary>Runs every kernel until no fiber is left; kernel 0 on the calling thread.</summary>
     internal void RunKernels()
     {
-        var hosts = _kernels.Select(k => new KernelHost(k)).ToArray();
-        var others = hosts.Skip(1).Select(h => new Thread(h.Run, Options.StackSizeBytes) { IsBackground = true, Name = "thredo kernel host" }).ToArray();
+        _hosts = _kernels.Select(k => new KernelHost(k)).ToArray();
+        var others = _hosts.Skip(1).Select(h => new Thread(h.Run, Options.StackSizeBytes) { IsBackground = true, Name = "thredo kernel host" }).ToArray();
         foreach (Thread t in others) t.Start();
-        hosts[0].Run();
+        _hosts[0].Run();
         foreach (Thread t in others) t.Join();
-        foreach (KernelHost h in hosts) h.Dispose();
     }
 
     /// <summary>Every live fiber, oldest first (a copy).</summary>
@@ -119,12 +124,15 @@ internal sealed class FiberRuntime : IDisposable
     // ---- Stealing --------------------------------------------------------------------------------
 
     /// <summary>An idle kernel looks for a never-started fiber queued on a busy one.</summary>
-    internal Fiber? TrySteal(Kernel thief)
+    internal Fiber? TrySteal(Kernel thief, ref long retryAt)
     {
+        if (_kernels.Length == 1)
+            return null;
+        long now = Clock.Now;
         for (int i = 1; i < _kernels.Length; i++)
         {
             Kernel victim = _kernels[(thief.Index + i) % _kernels.Length];
-            if (victim.TryGiveFreshTo(thief) is Fiber fresh)
+            if (victim.TryGiveFreshTo(thief, now, ref retryAt) is Fiber fresh)
                 return fresh;
         }
         return null;
@@ -244,6 +252,8 @@ internal sealed class FiberRuntime : IDisposable
         Debug.Assert(_finished);
         Watch?.Dispose();
         foreach (Kernel k in _kernels)
-            k.Dispose();
+            k.Dispose();   // joins the native fiber hosts, whose last hand-off may still wake a kernel host
+        foreach (KernelHost h in _hosts)
+            h.Dispose();
     }
 }

@@ -96,6 +96,7 @@ internal sealed partial class Kernel
     internal void Spawn(Fiber fiber)
     {
         bool busy;
+        fiber.QueuedAt = Clock.Now;   // stealing waits for a backlog to age
         lock (Lock)
         {
             MakeReadyLocked(fiber);

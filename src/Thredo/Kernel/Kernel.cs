@@ -119,20 +119,36 @@ internal sealed partial class Kernel : IDisposable
 
     /// <summary>
     /// Stealing: gives away the head of the run queue if it is a fiber that has never run (no thread,
-    /// timers or descriptors of its own yet), moving it to <paramref name="thief"/>. Only never-started
-    /// fibers move, so nothing a fiber registered on a kernel ever needs to follow it.
+    /// timers or descriptors of its own yet) and has waited at least <see cref="StealAfterTicks"/>,
+    /// moving it to <paramref name="thief"/>. Only never-started fibers move, so nothing a fiber
+    /// registered on a kernel ever needs to follow it. <paramref name="retryAt"/> says when a fresh
+    /// head too young to take becomes eligible (<see cref="long.MaxValue"/> if there is none).
     /// </summary>
-    internal Fiber? TryGiveFreshTo(Kernel thief)
+    /// <remarks>
+    /// Discussion: a new fiber is queued on its spawner's kernel, where it shares caches with the
+    /// spawner and keeps the single-kernel order of events (a spawner that yields lets its fibers run
+    /// first). Only a backlog that outlasts the delay is worth moving to another core.
+    /// </remarks>
+    internal Fiber? TryGiveFreshTo(Kernel thief, long now, ref long retryAt)
     {
         lock (Lock)
         {
-            if (_ready.Count < 2 || !_ready.Peek().IsFresh)   // a lone fiber is about to run here anyway
+            if (_ready.Count == 0 || !_ready.Peek().IsFresh)
                 return null;
+            long eligibleAt = _ready.Peek().QueuedAt + StealAfterTicks;
+            if (now < eligibleAt)
+            {
+                retryAt = Math.Min(retryAt, eligibleAt);
+                return null;
+            }
             Fiber fresh = _ready.Dequeue();
             fresh.Kernel = thief;
             return fresh;
         }
     }
+
+    /// <summary>How long a never-started fiber waits on a busy kernel before an idle one may take it.</summary>
+    internal static readonly long StealAfterTicks = System.Diagnostics.Stopwatch.Frequency / 5_000;   // 200 µs
 
     // ---- Timers -------------------------------------------------------------------------------
 
@@ -233,7 +249,8 @@ internal sealed partial class Kernel : IDisposable
                 return Dispatch(self, how, next);
 
             // Phase 3: nothing runnable here: take a never-started fiber from a busy kernel.
-            if (Runtime.TrySteal(this) is Fiber stolen)
+            long retryStealAt = long.MaxValue;
+            if (Runtime.TrySteal(this, ref retryStealAt) is Fiber stolen)
             {
                 lock (Lock)
                 {
@@ -244,7 +261,7 @@ internal sealed partial class Kernel : IDisposable
             }
 
             // Phase 4: idle: sleep in the poller until the nearest timer, I/O or a wake; or report a deadlock.
-            long timeoutNs = IdleTimeout();
+            long timeoutNs = IdleTimeout(retryStealAt);
             if (timeoutNs == DeadlockDeclared)
             {
                 Runtime.OnDeadlock();
@@ -328,12 +345,12 @@ internal sealed partial class Kernel : IDisposable
     private const long DeadlockDeclared = long.MinValue;
 
     /// <summary>
-    /// How long the idle step may sleep: until the nearest timer, forever, or not at all when this idle
+    /// How long the idle step may sleep: until the nearest timer or steal retry, forever, or not at all when this idle
     /// step finds the whole runtime deadlocked (then the fibers are being cancelled).
     /// </summary>
-    private long IdleTimeout()
+    private long IdleTimeout(long retryStealAt)
     {
-        long next = Volatile.Read(ref _nextDeadline);
+        long next = Math.Min(Volatile.Read(ref _nextDeadline), retryStealAt);
         if (next != long.MaxValue)
             return Clock.NanosecondsUntil(next);
         switch (Runtime.CheckDeadlock())

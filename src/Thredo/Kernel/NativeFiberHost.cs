@@ -20,11 +20,13 @@ internal sealed class NativeFiberHost : IBatonHolder, IDisposable
 {
     private const int ECANCELED = 125, ETIMEDOUT = 110, EINVAL = 22, ENOENT = 2, EIO = 5;
     private readonly Kernel _kernel;
+    private readonly Thread _thread;
 
     internal NativeFiberHost(Kernel kernel)
     {
         _kernel = kernel;
-        new Thread(Loop, 1024 * 1024) { IsBackground = true, Name = "thredo native fiber host" }.Start();
+        _thread = new Thread(Loop, 1024 * 1024) { IsBackground = true, Name = "thredo native fiber host" };
+        _thread.Start();
     }
 
     /// <inheritdoc/>
@@ -198,7 +200,16 @@ internal sealed class NativeFiberHost : IBatonHolder, IDisposable
     }
 
     /// <inheritdoc/>
-    public void Dispose() => Parker.Dispose();
+    /// <remarks>
+    /// The runtime has finished: the thread is woken, leaves its loop, and is joined before its parker
+    /// is freed, since its last hand-off may still be waking holders or waiting on the parker.
+    /// </remarks>
+    public void Dispose()
+    {
+        Parker.Wake();
+        _thread.Join();
+        Parker.Dispose();
+    }
 
     /// <summary>A native fiber waiting for its managed callback's fiber to end.</summary>
     private sealed class CallWaiter(Fiber fiber, Fiber<long> helper, IntPtr request) : FiberWaiter(fiber)

@@ -35,7 +35,7 @@ public class FiberLifoQueueTests
     public void Getters_are_served_in_arrival_order_even_though_items_are_not()
     {
         var trace = new Trace();
-        K.Run(() =>
+        K.RunOneKernel(() =>
         {
             var q = new FiberLifoQueue<string>();
             var fs = new[] { "a", "b" }.Select(n => Fiber.Spawn(() => trace.Add($"{n} got {q.Get()}"))).ToList();

@@ -42,7 +42,7 @@ public class FiberPriorityQueueTests
     public void An_item_put_while_a_getter_waits_goes_to_that_getter_whatever_its_priority()
     {
         var trace = new Trace();
-        K.Run(() =>
+        K.RunOneKernel(() =>
         {
             var q = new FiberPriorityQueue<int>();
             var getter = Fiber.Spawn(() => trace.Add($"waiting getter got {q.Get()}"));

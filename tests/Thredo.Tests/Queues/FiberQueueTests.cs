@@ -15,7 +15,7 @@ public class FiberQueueTests
     public void Put_on_a_full_bounded_queue_blocks_until_a_Get_frees_a_slot()
     {
         var trace = new Trace();
-        K.Run(() =>
+        K.RunOneKernel(() =>
         {
             var q = new FiberQueue<int>(maxSize: 2);
             q.Put(1);
@@ -41,7 +41,7 @@ public class FiberQueueTests
     public void Blocked_putters_are_served_in_arrival_order()
     {
         var trace = new Trace();
-        K.Run(() =>
+        K.RunOneKernel(() =>
         {
             var q = new FiberQueue<string>(maxSize: 1);
             q.Put("first");
@@ -58,7 +58,7 @@ public class FiberQueueTests
     public void Put_hands_the_item_to_the_longest_waiting_getter()
     {
         var trace = new Trace();
-        K.Run(() =>
+        K.RunOneKernel(() =>
         {
             var q = new FiberQueue<string>();
             var fs = new[] { "a", "b", "c" }.Select(n => Fiber.Spawn(() => trace.Add($"{n} got {q.Get()}"))).ToList();
@@ -87,7 +87,7 @@ public class FiberQueueTests
 
     [Fact]
     public void TryGet_on_a_full_queue_moves_the_first_blocked_putters_item_in() =>
-        K.Run(() =>
+        K.RunOneKernel(() =>
         {
             var q = new FiberQueue<int>(maxSize: 1);
             q.Put(1);
@@ -194,7 +194,7 @@ public class FiberQueueTests
     public void A_getter_handed_an_item_before_its_cancellation_keeps_it_and_is_cancelled_at_its_next_blocking_operation()
     {
         var trace = new Trace();
-        K.Run(() =>
+        K.RunOneKernel(() =>
         {
             var q = new FiberQueue<string>();
             var a = Fiber.Spawn(() =>

@@ -6,7 +6,7 @@ public class FiberConditionTests
     public void Wait_releases_the_lock_and_takes_it_again_before_returning()
     {
         var trace = new Trace();
-        K.Run(() =>
+        K.RunOneKernel(() =>
         {
             var lk = new FiberLock();
             var cond = new FiberCondition(lk);
@@ -37,7 +37,7 @@ public class FiberConditionTests
     public void Notify_wakes_the_given_number_of_waiters_longest_waiting_first()
     {
         var trace = new Trace();
-        K.Run(() =>
+        K.RunOneKernel(() =>
         {
             var cond = new FiberCondition();
             var fs = new[] { "a", "b", "c", "d" }.Select(n => Fiber.Spawn(() =>
@@ -64,7 +64,7 @@ public class FiberConditionTests
     public void NotifyAll_wakes_every_waiter_in_arrival_order()
     {
         var trace = new Trace();
-        K.Run(() =>
+        K.RunOneKernel(() =>
         {
             var cond = new FiberCondition();
             var fs = new[] { "a", "b", "c" }.Select(n => Fiber.Spawn(() =>
@@ -82,7 +82,7 @@ public class FiberConditionTests
     public void WaitFor_returns_at_once_when_true_and_otherwise_waits_until_a_wake_finds_it_true()
     {
         var trace = new Trace();
-        K.Run(() =>
+        K.RunOneKernel(() =>
         {
             var cond = new FiberCondition();
             int items = 0;
@@ -110,7 +110,7 @@ public class FiberConditionTests
     public void A_cancelled_waiter_takes_the_lock_again_before_the_exception_reaches_it()
     {
         var trace = new Trace();
-        K.Run(() =>
+        K.RunOneKernel(() =>
         {
             var lk = new FiberLock();
             var cond = new FiberCondition(lk);
@@ -178,7 +178,7 @@ public class FiberConditionTests
             var notFull = new FiberCondition(lk);
             var a = Fiber.Spawn(() => { using (notEmpty.Acquire()) { notEmpty.Wait(); trace.Add("notEmpty"); } });
             var b = Fiber.Spawn(() => { using (notFull.Acquire()) { notFull.Wait(); trace.Add("notFull"); } });
-            Fiber.Yield();
+            K.UntilBlocked(a, b);
             using (lk.Acquire()) notFull.Notify();
             b.Join();
             using (lk.Acquire()) notEmpty.Notify();

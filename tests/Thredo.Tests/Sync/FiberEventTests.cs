@@ -6,7 +6,7 @@ public class FiberEventTests
     public void Set_releases_every_waiter_in_arrival_order()
     {
         var trace = new Trace();
-        K.Run(() =>
+        K.RunOneKernel(() =>
         {
             var e = new FiberEvent();
             var fs = new[] { "a", "b", "c" }.Select(n => Fiber.Spawn(() => { e.Wait(); trace.Add(n); })).ToList();

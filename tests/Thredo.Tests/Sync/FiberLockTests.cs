@@ -6,7 +6,7 @@ public class FiberLockTests
     public void Release_hands_the_lock_to_waiters_in_arrival_order()
     {
         var trace = new Trace();
-        K.Run(() =>
+        K.RunOneKernel(() =>
         {
             var lk = new FiberLock();
             lk.Acquire();
@@ -30,7 +30,7 @@ public class FiberLockTests
 
     [Fact]
     public void Release_hands_the_lock_over_at_once_so_the_releaser_cannot_barge_back_in() =>
-        K.Run(() =>
+        K.RunOneKernel(() =>
         {
             var lk = new FiberLock();
             lk.Acquire();
@@ -208,7 +208,7 @@ public class FiberLockTests
     public void A_waiter_in_Acquire_is_reported_with_the_lock_state_in_a_deadlock()
     {
         long holderId = 0;
-        var e = Assert.Throws<FiberDeadlockException>(() => K.Run(() =>
+        var e = Assert.Throws<FiberDeadlockException>(() => K.RunOneKernel(() =>
         {
             var lk = new FiberLock();
             holderId = Fiber.Spawn(() => { lk.Acquire(); new FiberEvent().Wait(); }, "holder").Id;

@@ -57,7 +57,7 @@ public class FiberRLockTests
     public void Release_hands_the_lock_to_waiters_in_arrival_order()
     {
         var trace = new Trace();
-        K.Run(() =>
+        K.RunOneKernel(() =>
         {
             var lk = new FiberRLock();
             lk.Acquire();

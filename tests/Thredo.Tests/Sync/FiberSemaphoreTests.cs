@@ -6,7 +6,7 @@ public class FiberSemaphoreTests
     public void Acquire_takes_a_free_permit_without_blocking_and_blocks_when_none_is_left()
     {
         var trace = new Trace();
-        K.Run(() =>
+        K.RunOneKernel(() =>
         {
             var sem = new FiberSemaphore(2);
             sem.Acquire();
@@ -73,7 +73,7 @@ public class FiberSemaphoreTests
     public void Waiters_get_permits_in_arrival_order()
     {
         var trace = new Trace();
-        K.Run(() =>
+        K.RunOneKernel(() =>
         {
             var sem = new FiberSemaphore(0);
             var fs = new[] { "a", "b", "c" }.Select(n => Fiber.Spawn(() => { sem.Acquire(); trace.Add(n); })).ToList();

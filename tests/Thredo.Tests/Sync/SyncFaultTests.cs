@@ -7,7 +7,7 @@ public class SyncFaultTests
     public void An_exception_thrown_from_finally_inside_a_LockScope_still_releases_the_lock()
     {
         var trace = new Trace();
-        K.Run(() =>
+        K.RunOneKernel(() =>
         {
             var lk = new FiberLock();
             var waiter = Fiber.Spawn(() => { Fiber.Yield(); using (lk.Acquire()) trace.Add("waiter holds"); });
@@ -38,7 +38,7 @@ public class SyncFaultTests
     public void A_cancelled_fibers_cleanup_may_block_on_a_lock_and_is_not_cancelled_again()
     {
         var trace = new Trace();
-        K.Run(() =>
+        K.RunOneKernel(() =>
         {
             var lk = new FiberLock();
             var f = Fiber.Spawn(() =>
@@ -69,7 +69,7 @@ public class SyncFaultTests
     public void Cancelling_again_during_a_cleanup_that_waits_for_a_lock_leaves_the_lock_untouched()
     {
         var trace = new Trace();
-        K.Run(() =>
+        K.RunOneKernel(() =>
         {
             var lk = new FiberLock();
             var f = Fiber.Spawn(() =>

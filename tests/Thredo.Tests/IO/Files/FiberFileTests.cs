@@ -125,7 +125,7 @@ public class FiberFileTests
     });
 
     [Fact]
-    public void A_file_operation_blocked_in_the_OS_lets_other_fibers_run() => IOTestSupport.Bounded(() =>
+    public void A_file_operation_blocked_in_the_OS_lets_other_fibers_run() => IOTestSupport.BoundedOneKernel(() =>
     {
         // Opening a FIFO for reading blocks in the OS until a writer opens it. The writer is another fiber
         // of the same (single) kernel, so it only ever runs if the reader's wait released the kernel.

@@ -86,7 +86,7 @@ public class FiberProcessTests
     });
 
     [Fact]
-    public void Other_fibers_run_while_one_waits_for_a_child() => IOTestSupport.Bounded(() =>
+    public void Other_fibers_run_while_one_waits_for_a_child() => IOTestSupport.BoundedOneKernel(() =>
     {
         // The reader parks on the pipe; if that blocked the kernel, the writer could never run.
         var trace = new Trace();
@@ -122,7 +122,7 @@ public class FiberProcessTests
     });
 
     [Fact]
-    public void Cancelling_a_fiber_in_WaitForExit_kills_and_reaps_the_child() => IOTestSupport.Bounded(() =>
+    public void Cancelling_a_fiber_in_WaitForExit_kills_and_reaps_the_child() => IOTestSupport.BoundedOneKernel(() =>
     {
         using FiberChildProcess sleeper = FiberProcess.Start("sleep", "60");
         Fiber waiter = Fiber.Spawn(() => sleeper.WaitForExit());

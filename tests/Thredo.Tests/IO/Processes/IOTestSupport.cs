@@ -11,6 +11,9 @@ internal static unsafe class IOTestSupport
     /// </summary>
     public static void Bounded(Action main, int seconds = 60) => BoundedThread(() => K.Run(main), seconds);
 
+    /// <summary><see cref="Bounded"/> for a test that asserts a single-kernel interleaving (see <see cref="K.RunOneKernel"/>).</summary>
+    public static void BoundedOneKernel(Action main, int seconds = 60) => BoundedThread(() => K.RunOneKernel(main), seconds);
+
     /// <summary>Runs <paramref name="body"/> on a thread and fails if it has not ended within <paramref name="seconds"/>.</summary>
     public static void BoundedThread(Action body, int seconds = 60)
     {

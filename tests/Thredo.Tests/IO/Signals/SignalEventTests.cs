@@ -14,7 +14,7 @@ public class SignalEventTests
     private static void Send(int signal) => Assert.Equal(0, Posix.kill(Environment.ProcessId, signal));
 
     [Fact]
-    public void SIGUSR1_sent_to_this_process_wakes_a_waiting_fiber() => IOTestSupport.Bounded(() =>
+    public void SIGUSR1_sent_to_this_process_wakes_a_waiting_fiber() => IOTestSupport.BoundedOneKernel(() =>
     {
         var trace = new Trace();
         using var signals = new SignalEvent(SIGUSR1);

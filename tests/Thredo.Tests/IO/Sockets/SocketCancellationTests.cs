@@ -57,7 +57,7 @@ public class SocketCancellationTests
     {
         const int Total = 64 * 1024 * 1024;
         var trace = new Trace();
-        K.Run(() =>
+        K.RunOneKernel(() =>
         {
             using FiberSocket listener = Net.Listen();
             using FiberSocket client = Net.ConnectTo(listener);
@@ -107,7 +107,7 @@ public class SocketCancellationTests
     public void An_interrupted_ReadLine_keeps_the_partial_line_for_the_next_read()
     {
         var trace = new Trace();
-        K.Run(() =>
+        K.RunOneKernel(() =>
         {
             using FiberSocket listener = Net.Listen();
             using FiberSocket client = Net.ConnectTo(listener);
