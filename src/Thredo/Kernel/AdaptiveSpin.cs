@@ -12,8 +12,9 @@ namespace Thredo.Kernel;
 /// Discussion: spinning pays only when the baton comes back within the budget, and costs a CPU that
 /// the holder may need otherwise. So the budget adapts like glibc's adaptive mutex: a wait that was
 /// served while spinning grows it (up to <see cref="MaxBudgetNs"/>), a wait that had to sleep halves
-/// it, down to zero; at zero one wait in <see cref="ProbeEvery"/> probes with a short budget so the
-/// kernel notices when spinning pays again. At most <see cref="_maxSpinners"/> threads of a kernel
+/// it, down to zero; at zero one wait in <see cref="ProbeEvery"/> probes with the full budget (a shorter
+/// probe never outlasts a sleeping partner's futex wake-up, so two sleeping threads would never start
+/// spinning again) so the kernel notices when spinning pays again. At most <see cref="_maxSpinners"/> threads of a kernel
 /// spin at once (none on one CPU), and a spinner stops as soon as its kernel goes idle in the
 /// poller: nothing will hand it the baton soon, and an idle program must burn nothing.
 /// The fields are updated without a lock: races only blur a heuristic.
@@ -22,8 +23,8 @@ internal sealed class AdaptiveSpin
 {
     private const int MaxBudgetNs = 50_000;     // longest spin: beyond it a futex sleep is cheap in comparison
     private const int StartBudgetNs = 10_000;
-    private const int ProbeBudgetNs = 2_000;
-    private const int ProbeEvery = 64;
+    private const int MinBudgetNs = 4_000;      // below it a budget is not worth keeping: it drops to zero
+    private const int ProbeEvery = 32;
     private static readonly double TicksPerNs = Stopwatch.Frequency / 1e9;
 
     private readonly int? _fixedIterations;     // FiberOptions.ParkSpinIterations: a fixed budget, no adapting
@@ -58,7 +59,7 @@ internal sealed class AdaptiveSpin
         {
             if (Interlocked.Increment(ref _waitsAtZero) % ProbeEvery != 0)
                 return false;
-            budget = ProbeBudgetNs;
+            budget = MaxBudgetNs;   // a probe must outlast the partner's own futex wake-up, or it never succeeds
         }
         if (Interlocked.Increment(ref _spinners) > _maxSpinners)
         {
@@ -76,7 +77,7 @@ internal sealed class AdaptiveSpin
                     if (parker.TryTake())
                     {
                         long spentNs = (long)((Stopwatch.GetTimestamp() - start) / TicksPerNs);
-                        Volatile.Write(ref _budgetNs, (int)Math.Min(MaxBudgetNs, Math.Max(budget + budget / 4, 2 * spentNs + ProbeBudgetNs)));
+                        Volatile.Write(ref _budgetNs, (int)Math.Min(MaxBudgetNs, Math.Max(budget + budget / 4, 2 * spentNs + MinBudgetNs)));
                         return true;
                     }
                     Thread.SpinWait(4);
@@ -85,7 +86,7 @@ internal sealed class AdaptiveSpin
                     break;
             }
             int halved = budget / 2;
-            Volatile.Write(ref _budgetNs, halved < ProbeBudgetNs ? 0 : halved);
+            Volatile.Write(ref _budgetNs, halved < MinBudgetNs ? 0 : halved);
             return false;
         }
         finally
