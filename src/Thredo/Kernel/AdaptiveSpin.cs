@@ -80,7 +80,7 @@ internal sealed class AdaptiveSpin
                         Volatile.Write(ref _budgetNs, (int)Math.Min(MaxBudgetNs, Math.Max(budget + budget / 4, 2 * spentNs + MinBudgetNs)));
                         return true;
                     }
-                    Thread.SpinWait(4);
+                    Thread.SpinWait(1);
                 }
                 if (kernel.IsIdle || Stopwatch.GetTimestamp() > limit)
                     break;

@@ -25,6 +25,7 @@ internal sealed class FiberRuntime : IDisposable
     internal FiberDeadlockException? Deadlock;                // the first deadlock's report
     internal Fiber? Main;                                     // Fiber.Run's fiber
     internal readonly LongBlockWatch? Watch;                  // FiberOptions.LongBlockWarning
+    internal Exception? InjectedThreadFailure;                // tests only: the next thread start fails with this, as at an OS limit
     private KernelHost[] _hosts = [];                         // one per kernel while RunKernels runs; freed last
 
     internal FiberRuntime(FiberOptions options)
@@ -36,6 +37,19 @@ internal sealed class FiberRuntime : IDisposable
             _kernels[i] = new Kernel(this, i);
         if (options.LongBlockWarning is TimeSpan limit)
             Watch = new LongBlockWatch(_kernels, limit);
+        WarnIfFewThreadsLeft();
+    }
+
+    private static int s_warned;
+
+    /// <summary>Start-up check: a process that can start only a few more threads is told once, with the limits to raise.</summary>
+    private static void WarnIfFewThreadsLeft()
+    {
+        ThreadLimits limits = ThreadLimits.AtStart;
+        if (limits.Headroom is long room && room < 1024 && Interlocked.Exchange(ref s_warned, 1) == 0)
+            Console.Error.WriteLine($"Thredo: this process can start only about {room} more threads (kernel.threads-max {limits.ThreadsMax}, " +
+                $"kernel.pid_max {limits.PidMax}, ulimit -u {limits.MaxProcesses}, vm.max_map_count {limits.MaxMapCount}); every fiber that blocks " +
+                "holds one. See docs/scaling.md for the settings to raise.");
     }
 
     /// <summary>True once no fiber is left (or the rest were abandoned after a second deadlock).</summary>

@@ -16,15 +16,25 @@ internal sealed class FiberThread : IBatonHolder
     /// <summary>The fiber this thread is assigned to run, or null while pooled.</summary>
     internal Fiber? Fiber;
 
+    /// <summary>Starts a pooled thread.</summary>
+    /// <exception cref="FiberLimitException">The OS refused a thread: the message names the limit to raise.</exception>
     internal FiberThread(FiberThreadPool pool, int stackSize)
     {
         _pool = pool;
-        var thread = new Thread(Loop, stackSize) { IsBackground = true, Name = "thredo fiber" };
-        thread.Start();
+        Parker = ParkerHandle.Create();
+        try
+        {
+            new Thread(Loop, stackSize) { IsBackground = true, Name = "thredo fiber" }.Start();
+        }
+        catch (Exception e) when (e is OutOfMemoryException or ThreadStartException)
+        {
+            Parker.Dispose();
+            throw ThreadLimits.Read().Diagnose(e);
+        }
     }
 
     /// <inheritdoc/>
-    public ParkerHandle Parker { get; } = ParkerHandle.Create();
+    public ParkerHandle Parker { get; }
 
     private void Loop()
     {
@@ -112,6 +122,10 @@ internal sealed class FiberThreadPool
                 }
                 Return(new FiberThread(this, _stackSize));
             }
+        }
+        catch (FiberLimitException)
+        {
+            // At a limit the reserve stays short; a fiber that needs a thread gets the exception itself.
         }
         finally
         {

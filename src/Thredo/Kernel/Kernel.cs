@@ -286,7 +286,18 @@ internal sealed partial class Kernel : IDisposable
                 Holder = self;
                 return next;
             }
-            next.Thread = Runtime.Threads.Rent(next);
+            try
+            {
+                if (Runtime.InjectedThreadFailure is not null)
+                    throw ThreadLimits.Read().Diagnose(Interlocked.Exchange(ref Runtime.InjectedThreadFailure, null)!);
+                next.Thread = Runtime.Threads.Rent(next);
+            }
+            catch (FiberLimitException e)
+            {
+                // No thread to run it on: it fails where it would have started, and the baton goes on.
+                next.Finish(e);
+                return HandOff(self, how);
+            }
             Holder = next.Thread;
         }
         IBatonHolder target = Holder!;
