@@ -163,7 +163,7 @@ public partial class Fiber
     }
 
     /// <summary>A fiber that ends with scopes still open (a native fiber that did not pop them) drops their timers.</summary>
-    private void CloseAllTimeoutsLocked()
+    internal void CloseAllTimeoutsLocked()
     {
         for (TimeoutScopeState? s = _timeouts; s is not null; s = s.Outer)
         {

@@ -5,12 +5,14 @@ namespace Thredo;
 public partial class Fiber
 {
     private readonly Lock _completionLock = new();
-    private readonly WaitQueue _joiners;             // fibers and threads in Join / Wait (under _completionLock)
+    private WaitQueue? _joiners;                     // fibers and threads in Join / Wait, made by the first (under _completionLock)
     private TaskCompletionSource? _completionTask;   // JoinAsync, created on demand (under _completionLock)
     private volatile object? _finalBox;              // boxed final FiberState once ended
     private Exception? _exception;
 
     private FiberState? FinalState => _finalBox is FiberState s ? s : null;
+
+    private WaitQueue Joiners => _joiners ??= new WaitQueue(_completionLock);   // under _completionLock
 
     /// <summary>
     /// Runs <paramref name="main"/> as the first fiber of a new kernel on the calling thread and returns
@@ -116,7 +118,6 @@ public partial class Fiber
         Fiber fiber = construct(kernel);
         if (isMain)
             runtime.Main = fiber;   // before it can run: its end must be recognised as main's
-        runtime.AddLive(fiber);
         kernel.Spawn(fiber);
         return fiber;
     }
@@ -130,29 +131,25 @@ public partial class Fiber
             FiberCancelledException when _cancelDelivered => FiberState.Cancelled,
             _ => FiberState.Faulted,
         };
-        List<Waiter> joiners;
+        List<Waiter>? joiners;
         TaskCompletionSource? tcs;
         lock (_completionLock)
         {
             _exception = failure;
             _finalBox = final;
-            joiners = _joiners.CompleteAll();
+            joiners = _joiners is { Count: > 0 } q ? q.CompleteAll() : null;   // most fibers end with no joiner waiting
             tcs = _completionTask;
         }
-        if (final == FiberState.Faulted && joiners.Count == 0 && Group is null && this != Runtime.Main)
+        if (final == FiberState.Faulted && joiners is not { Count: > 0 } && Group is null && this != Runtime.Main)
             ReportUnjoinedFailure(failure!);
-        foreach (Waiter w in joiners)
-            w.Signal();
+        if (joiners is not null)
+            foreach (Waiter w in joiners)
+                w.Signal();
         if (failure is null) tcs?.TrySetResult(); else tcs?.TrySetException(new FiberFailedException(this, failure));
         Group?.OnMemberEnded(this);
         if (this == Runtime.Main)
             Runtime.OnMainEnded();
-        lock (Kernel.Lock)
-        {
-            SchedState = final;
-            CloseAllTimeoutsLocked();
-        }
-        Runtime.RemoveLive(this);
+        Kernel.EndLive(this, final);
     }
 
     private void ReportUnjoinedFailure(Exception failure) =>
@@ -165,7 +162,7 @@ public partial class Fiber
         {
             if (_finalBox is not null)
                 return false;
-            _joiners.Enqueue(waiter);
+            Joiners.Enqueue(waiter);
             return true;
         }
     }
@@ -202,8 +199,8 @@ public partial class Fiber
         {
             if (_finalBox is not null)
                 return;
-            w = Blocking.For(_joiners, "Join", this);
-            _joiners.Enqueue(w);
+            w = Blocking.For(Joiners, "Join", this);
+            Joiners.Enqueue(w);
         }
         Blocking.Wait(w);
     }

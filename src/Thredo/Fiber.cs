@@ -32,7 +32,6 @@ public partial class Fiber
         Kernel = kernel;
         Group = group;
         _context = ExecutionContext.Capture();
-        _joiners = new WaitQueue(_completionLock);
     }
 
     /// <summary>The fiber's unique id within the process.</summary>
@@ -79,7 +78,8 @@ public partial class Fiber
     internal Waiter? NativeWait;                     // native fibers: the wait whose outcome the next resume reports
     internal FiberState SchedState;                  // Created, Ready, Running or Blocked
     internal Waiter? CurrentWaiter;                  // what it is parked on; null when not parked
-    internal Fiber? LiveNext, LivePrev;              // the runtime's live list (guarded by Runtime.Lock)
+    internal Fiber? LiveNext, LivePrev;              // the live list of LiveKernel (guarded by LiveKernel.Lock)
+    internal Kernel.Kernel? LiveKernel;              // whose live list holds it: its first kernel, even if stolen
     internal long QueuedAt;                          // when it was spawned (Clock ticks): stealing waits for a backlog to age
 
     /// <summary>A managed fiber that has never run: a queue entry with no thread, timers or descriptors yet.</summary>

@@ -11,12 +11,11 @@ namespace Thredo.Kernel;
 internal sealed class FiberRuntime : IDisposable
 {
     // ---- Runtime state (guarded by Lock unless marked) ------------------------------------------
-    internal readonly Lock Lock = new();                      // live list and deadlock state; before any kernel lock
+    internal readonly Lock Lock = new();                      // deadlock state; taken before any kernel lock
     internal readonly FiberOptions Options;                   // as given to Fiber.Run
     internal readonly FiberThreadPool Threads;                // threads with Options.StackSizeBytes
     private readonly Kernel[] _kernels;                       // one per baton (Options.Schedulers); immutable
-    private Fiber? _liveHead;                                 // spawned and not yet ended: intrusive list
-    private int _liveCount;                                   // its length
+    private int _liveCount;                                   // fibers spawned and not ended (Interlocked); each kernel lists its own
     private int _nextKernel;                                  // round-robin placement (Interlocked)
     private volatile bool _finished;                          // no fiber left (or the rest abandoned); read without the lock
     private int _deadlocks;                                   // deadlocks declared so far
@@ -67,28 +66,17 @@ internal sealed class FiberRuntime : IDisposable
         : _kernels.Length == 1 ? _kernels[0]
         : _kernels[(int)((uint)Interlocked.Increment(ref _nextKernel) % (uint)_kernels.Length)];
 
-    internal void AddLive(Fiber fiber)
-    {
-        lock (Lock)
-        {
-            fiber.LiveNext = _liveHead;
-            if (_liveHead is not null)
-                _liveHead.LivePrev = fiber;
-            _liveHead = fiber;
-            _liveCount++;
-        }
-    }
+    /// <summary>A fiber was spawned (before it is queued).</summary>
+    internal void OnFiberSpawned() => Interlocked.Increment(ref _liveCount);
 
-    /// <summary>A fiber has ended: forget it, and finish the runtime with the last one.</summary>
-    internal void RemoveLive(Fiber fiber)
+    /// <summary>A fiber has ended and left its kernel's live list: the runtime finishes with the last one.</summary>
+    internal void OnFiberEnded()
     {
-        lock (Lock)
+        int left = Interlocked.Decrement(ref _liveCount);
+        Debug.Assert(left >= 0);
+        if (left == 0)
         {
-            if (fiber.LivePrev is null) _liveHead = fiber.LiveNext; else fiber.LivePrev.LiveNext = fiber.LiveNext;
-            if (fiber.LiveNext is not null) fiber.LiveNext.LivePrev = fiber.LivePrev;
-            fiber.LiveNext = fiber.LivePrev = null;
-            Debug.Assert(_liveCount > 0);
-            if (--_liveCount == 0)
+            lock (Lock)
                 FinishLocked();
         }
     }
@@ -113,13 +101,15 @@ internal sealed class FiberRuntime : IDisposable
         foreach (Thread t in others) t.Join();
     }
 
-    /// <summary>Every live fiber, oldest first (a copy).</summary>
-    private List<Fiber> LiveFibersLocked()
+    /// <summary>Every live fiber (a copy), kernel by kernel.</summary>
+    private List<Fiber> LiveFibers()
     {
-        var all = new List<Fiber>(_liveCount);
-        for (Fiber? f = _liveHead; f is not null; f = f.LiveNext)
-            all.Add(f);
-        all.Reverse();
+        var all = new List<Fiber>(Volatile.Read(ref _liveCount));
+        foreach (Kernel k in _kernels)
+        {
+            lock (k.Lock)
+                k.CollectLiveLocked(all);
+        }
         return all;
     }
 
@@ -128,10 +118,7 @@ internal sealed class FiberRuntime : IDisposable
 
     private void CancelAll()
     {
-        List<Fiber> rest;
-        lock (Lock)
-            rest = LiveFibersLocked();
-        foreach (Fiber f in rest)
+        foreach (Fiber f in LiveFibers())
             f.RequestCancel();
     }
 
@@ -195,11 +182,10 @@ internal sealed class FiberRuntime : IDisposable
             {
                 lock (k.Lock)
                 {
-                    stuck &= !k.HasProspectsLocked;
+                    stuck &= !k.HasProspectsLocked && k.AllLiveStuckLocked();
                     switches += k.Switches;
                 }
             }
-            stuck = stuck && AllLiveStuckLocked();
             long now = Clock.Now;
             if (!stuck || (_deadlockSuspectedAt != 0 && switches != _switchesWhenSuspected))
             {
@@ -224,15 +210,6 @@ internal sealed class FiberRuntime : IDisposable
 
     private static long GraceNs() => (long)(DeadlockGrace.TotalSeconds * 1e9);
 
-    // A live fiber with no waiter is off running foreign code (RunBlocking) and will come back.
-    private bool AllLiveStuckLocked()
-    {
-        for (Fiber? f = _liveHead; f is not null; f = f.LiveNext)
-            if (f.CurrentWaiter is not Waiter w || w.CanBeCompletedFromOutside)
-                return false;
-        return true;
-    }
-
     /// <summary>
     /// After a deadlock: the first time every fiber is cancelled so that its cleanup runs; if they
     /// deadlock again while cleaning up, the rest are abandoned (their threads stay parked) and
@@ -254,7 +231,7 @@ internal sealed class FiberRuntime : IDisposable
     private string DescribeLocked()
     {
         var sb = new StringBuilder("Deadlock: every fiber waits on something that nothing can satisfy.");
-        foreach (Fiber f in LiveFibersLocked().OrderBy(f => f.Id))
+        foreach (Fiber f in LiveFibers().OrderBy(f => f.Id))
             sb.Append(Environment.NewLine).Append("  fiber ").Append(f.Id).Append(" '").Append(f.Name).Append("' is blocked in ")
               .Append(f.CurrentWaiter?.Describe() ?? "nothing");
         return sb.ToString();

@@ -97,8 +97,10 @@ internal sealed partial class Kernel
     {
         bool busy;
         fiber.QueuedAt = Clock.Now;   // stealing waits for a backlog to age
+        Runtime.OnFiberSpawned();
         lock (Lock)
         {
+            AddLiveLocked(fiber);
             MakeReadyLocked(fiber);
             busy = !_polling;
         }

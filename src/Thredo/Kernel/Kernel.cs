@@ -41,6 +41,7 @@ internal sealed partial class Kernel : IDisposable
     private int _ioWaiting;                                  // descriptor waits in progress; read without the lock
     private int _handOffsSincePoll;                          // holder only: busy hand-offs since the last I/O poll
     private readonly AdaptiveSpin _spin;                     // how fiber threads wait for the baton
+    private Fiber? _liveHead;                                // fibers spawned here and not yet ended (intrusive list)
     internal IBatonHolder? Holder;                           // who holds the baton now (diagnostics)
     internal Fiber? Running;                                 // the fiber last handed the baton
     internal long Switches;                                  // hand-offs so far (LongBlockWatch, deadlock check)
@@ -149,6 +150,67 @@ internal sealed partial class Kernel : IDisposable
 
     /// <summary>How long a never-started fiber waits on a busy kernel before an idle one may take it.</summary>
     internal static readonly long StealAfterTicks = System.Diagnostics.Stopwatch.Frequency / 5_000;   // 200 µs
+
+    // ---- Live fibers ------------------------------------------------------------------------------
+
+    private void AddLiveLocked(Fiber fiber)
+    {
+        fiber.LiveKernel = this;
+        fiber.LiveNext = _liveHead;
+        if (_liveHead is not null)
+            _liveHead.LivePrev = fiber;
+        _liveHead = fiber;
+    }
+
+    private static void RemoveLiveLocked(Fiber fiber)
+    {
+        Kernel k = fiber.LiveKernel!;
+        Debug.Assert(k.Lock.IsHeldByCurrentThread);
+        if (fiber.LivePrev is null) k._liveHead = fiber.LiveNext; else fiber.LivePrev.LiveNext = fiber.LiveNext;
+        if (fiber.LiveNext is not null) fiber.LiveNext.LivePrev = fiber.LivePrev;
+        fiber.LiveNext = fiber.LivePrev = null;
+    }
+
+    /// <summary>
+    /// A fiber has ended (outcome recorded, joiners woken): its final state, its timers gone, and it
+    /// leaves the live list, under one lock unless it was stolen from the kernel whose list holds it.
+    /// The runtime finishes with the last fiber.
+    /// </summary>
+    internal void EndLive(Fiber fiber, FiberState final)
+    {
+        Debug.Assert(fiber.Kernel == this);
+        lock (Lock)
+        {
+            fiber.SchedState = final;
+            fiber.CloseAllTimeoutsLocked();
+            if (fiber.LiveKernel == this)
+                RemoveLiveLocked(fiber);
+        }
+        if (fiber.LiveKernel != this)
+        {
+            lock (fiber.LiveKernel!.Lock)
+                RemoveLiveLocked(fiber);
+        }
+        Runtime.OnFiberEnded();
+    }
+
+    /// <summary>Adds every live fiber of this list to <paramref name="into"/>. Lock held.</summary>
+    internal void CollectLiveLocked(List<Fiber> into)
+    {
+        Debug.Assert(Lock.IsHeldByCurrentThread);
+        for (Fiber? f = _liveHead; f is not null; f = f.LiveNext)
+            into.Add(f);
+    }
+
+    /// <summary>True if every live fiber of this list waits on something no outside party can complete. Lock held.</summary>
+    /// <remarks>A live fiber with no waiter is running, or off in foreign code (RunBlocking) and will come back.</remarks>
+    internal bool AllLiveStuckLocked()
+    {
+        for (Fiber? f = _liveHead; f is not null; f = f.LiveNext)
+            if (f.CurrentWaiter is not Waiter w || w.CanBeCompletedFromOutside)
+                return false;
+        return true;
+    }
 
     // ---- Timers -------------------------------------------------------------------------------
 
