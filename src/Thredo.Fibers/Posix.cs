@@ -71,6 +71,7 @@ internal static unsafe partial class Posix
     internal static partial int mkfifo(string path, uint mode);
 
     [LibraryImport(Libc, SetLastError = true)] internal static partial int getpid();
+    [LibraryImport(Libc)] internal static partial int gettid();
     [LibraryImport(Libc, SetLastError = true)] internal static partial int kill(int pid, int signal);
     [LibraryImport(Libc, SetLastError = true)] internal static partial int pidfd_open(int pid, uint flags);
     [LibraryImport(Libc, SetLastError = true)] internal static partial int pidfd_send_signal(int pidfd, int signal, void* info, uint flags);

@@ -82,6 +82,8 @@ public partial class Fiber
     internal void ThrowIfInterrupted()
     {
         Debug.Assert(t_current == this);
+        if (Detached)
+            Kernel.Reclaim(this);     // handed off while asleep in foreign code: the baton first
         Kernel.FireExpiredTimers();   // a deadline that passed during computation counts now
         if (!_interruptMaybe)
             return;   // the common case: no lock (one arriving now is caught by the park that follows)

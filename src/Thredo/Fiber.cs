@@ -81,6 +81,8 @@ public partial class Fiber
     internal Fiber? LiveNext, LivePrev;              // the live list of LiveKernel (guarded by LiveKernel.Lock)
     internal Kernel.Kernel? LiveKernel;              // whose live list holds it: its first kernel, even if stolen
     internal long QueuedAt;                          // when it was spawned (Clock ticks): stealing waits for a backlog to age
+    internal volatile bool Detached;                 // handed off while asleep in foreign code: takes the baton back at its next Thredo call
+    internal long DetachedAt;                        // when (Clock ticks), for the long-block report
 
     /// <summary>A managed fiber that has never run: a queue entry with no thread, timers or descriptors yet.</summary>
     internal bool IsFresh => Thread is null && Native is null;
@@ -130,7 +132,7 @@ public partial class Fiber
             t_current = null;
         }
         Finish(failure);
-        return Kernel.End(Thread!);
+        return Kernel.End(Thread!, this);
     }
 
     /// <summary>Runs the body and stores its result (<see cref="Fiber{T}"/> has one).</summary>

@@ -27,6 +27,35 @@ public sealed record FiberOptions
     /// </summary>
     public int? ParkSpinIterations { get; init; }
 
+    /// <summary>
+    /// How long a fiber may hold its kernel while asleep in a call Thredo does not serve (a C#
+    /// <c>lock</c>, <c>Thread.Sleep</c>, <c>Task.Wait</c>, a plain <c>Socket.Receive</c>, a file read)
+    /// before the kernel goes on without it. Default 2 ms; <see cref="Timeout.InfiniteTimeSpan"/> turns
+    /// the watch off.
+    /// </summary>
+    /// <remarks>
+    /// Such a fiber is treated from then on as if it had called <see cref="Fiber.RunBlocking(Action)"/>:
+    /// the baton goes to the next runnable fiber, and the fiber takes it back at its next Thredo
+    /// operation (any blocking member, <see cref="Fiber.Yield"/>, or a cancellation checkpoint) before
+    /// that operation proceeds; a cancellation or timeout that arrived meanwhile is delivered there.
+    /// What it runs between its foreign call returning and that operation is not serialized with the
+    /// other fibers of its kernel, exactly as code inside <c>RunBlocking</c> is not: the single-baton
+    /// guarantee covers code between Thredo operations only while no foreign call sleeps in it.
+    /// A fiber that computes without sleeping is never handed off (see <see cref="LongBlockWarning"/>).
+    /// With <see cref="LongBlockWarning"/> set, each hand-off is reported on standard error with the
+    /// fiber's name, and a fiber away longer than that is reported again (a C# lock deadlock shows this way).
+    /// </remarks>
+    public TimeSpan ForeignBlockHandoff { get; init; } = TimeSpan.FromMilliseconds(2);
+
+    /// <summary>
+    /// True to make reports carry stacks: with <see cref="LongBlockWarning"/>, a fiber handed off in a
+    /// foreign blocking call reports where it came back to Thredo. Default false (capturing costs time).
+    /// </summary>
+    public bool CaptureStacks { get; init; }
+
+    /// <summary>The longest time a timer-based setting accepts (about 49 days, <see cref="Timer"/>'s limit).</summary>
+    private static readonly TimeSpan MaxTimerSpan = TimeSpan.FromMilliseconds(uint.MaxValue - 1);
+
     internal void Validate()
     {
         if (ParkSpinIterations is int spin)
@@ -34,6 +63,14 @@ public sealed record FiberOptions
         ArgumentOutOfRangeException.ThrowIfLessThan(Schedulers, 1, nameof(Schedulers));
         ArgumentOutOfRangeException.ThrowIfLessThan(StackSizeBytes, 64 * 1024, nameof(StackSizeBytes));
         if (LongBlockWarning is TimeSpan t)
+        {
             ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(t, TimeSpan.Zero, nameof(LongBlockWarning));
+            ArgumentOutOfRangeException.ThrowIfGreaterThan(t, MaxTimerSpan, nameof(LongBlockWarning));
+        }
+        if (ForeignBlockHandoff != Timeout.InfiniteTimeSpan)
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(ForeignBlockHandoff, TimeSpan.Zero, nameof(ForeignBlockHandoff));
+            ArgumentOutOfRangeException.ThrowIfGreaterThan(ForeignBlockHandoff, MaxTimerSpan, nameof(ForeignBlockHandoff));
+        }
     }
 }

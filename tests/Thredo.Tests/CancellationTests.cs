@@ -6,7 +6,7 @@ public class CancellationTests
     public void Cancel_interrupts_a_blocked_fiber_at_once_and_waits_for_its_end()
     {
         var trace = new Trace();
-        K.Run(() =>
+        K.RunOneKernel(() =>
         {
             var f = Fiber.Spawn(() =>
             {
@@ -24,7 +24,7 @@ public class CancellationTests
     public void Cancellation_waits_for_the_next_blocking_operation_and_never_interrupts_computation()
     {
         var trace = new Trace();
-        K.Run(() =>
+        K.RunOneKernel(() =>
         {
             var f = Fiber.Spawn(() =>
             {
@@ -88,7 +88,7 @@ public class CancellationTests
     public void DisableCancellation_defers_delivery_to_the_first_blocking_operation_after_the_scope()
     {
         var trace = new Trace();
-        K.Run(() =>
+        K.RunOneKernel(() =>
         {
             var f = Fiber.Spawn(() =>
             {
@@ -141,7 +141,7 @@ public class CancellationTests
     public void A_fiber_cancelled_before_it_first_runs_is_cancelled_at_its_first_blocking_operation()
     {
         var trace = new Trace();
-        K.Run(() =>
+        K.RunOneKernel(() =>
         {
             var f = Fiber.Spawn(() => { trace.Add("ran"); Fiber.Yield(); trace.Add("not reached"); });
             f.Cancel();

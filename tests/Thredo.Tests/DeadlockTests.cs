@@ -22,7 +22,7 @@ public class DeadlockTests
     public void Deadlocked_fibers_are_cancelled_so_their_cleanup_runs()
     {
         var trace = new Trace();
-        Assert.Throws<FiberDeadlockException>(() => K.Run(() =>
+        Assert.Throws<FiberDeadlockException>(() => K.RunOneKernel(() =>
         {
             try { new FiberEvent().Wait(); }
             finally { trace.Add("main cleanup"); }

@@ -79,7 +79,7 @@ public class FailureTests
     public void Cleanup_that_blocks_after_cancellation_runs_to_the_end()
     {
         var trace = new Trace();
-        K.Run(() =>
+        K.RunOneKernel(() =>
         {
             var f = Fiber.Spawn(() =>
             {
@@ -97,7 +97,7 @@ public class FailureTests
     public void A_member_failing_while_another_is_mid_cleanup_is_collected_with_it()
     {
         var trace = new Trace();
-        K.Run(() =>
+        K.RunOneKernel(() =>
         {
             using var g = new FiberGroup();
             g.Spawn(() =>

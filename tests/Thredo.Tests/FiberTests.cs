@@ -87,7 +87,7 @@ public class FiberTests
     public void Sleepers_wake_in_deadline_order()
     {
         var trace = new Trace();
-        K.Run(() =>
+        K.RunOneKernel(() =>
         {
             var fs = new[] { 30, 10, 20 }.Select(ms => Fiber.Spawn(() => { Fiber.Sleep(K.Ms(ms)); trace.Add($"{ms}"); })).ToList();
             fs.ForEach(f => f.Join());
@@ -163,7 +163,7 @@ public class FiberTests
 
     [Fact]
     public void Result_before_the_end_throws() =>
-        K.Run(() =>
+        K.RunOneKernel(() =>
         {
             var f = Fiber.Spawn(() => 1);
             Assert.Throws<InvalidOperationException>(() => f.Result);
@@ -182,7 +182,7 @@ public class FiberTests
     {
         var trace = new Trace();
         Fiber? straggler = null;
-        K.Run(() =>
+        K.RunOneKernel(() =>
         {
             straggler = Fiber.Spawn(() =>
             {

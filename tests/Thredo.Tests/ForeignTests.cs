@@ -6,7 +6,7 @@ public class ForeignTests
     public void RunBlocking_lets_other_fibers_run_meanwhile()
     {
         var trace = new Trace();
-        K.Run(() =>
+        K.RunOneKernel(() =>
         {
             var gate = new ManualResetEventSlim();
             var ticker = Fiber.Spawn(() => { trace.Add("ticker ran"); gate.Set(); });
@@ -22,7 +22,7 @@ public class ForeignTests
     public void RunBlocking_delivers_a_cancellation_that_arrived_meanwhile_at_the_next_blocking_operation()
     {
         var trace = new Trace();
-        K.Run(() =>
+        K.RunOneKernel(() =>
         {
             var inside = new ManualResetEventSlim();
             var release = new ManualResetEventSlim();
@@ -58,7 +58,7 @@ public class ForeignTests
     public void Await_blocks_only_the_fiber_not_the_kernel()
     {
         var trace = new Trace();
-        K.Run(() =>
+        K.RunOneKernel(() =>
         {
             var tcs = new TaskCompletionSource<int>();
             var other = Fiber.Spawn(() => { trace.Add("other ran"); tcs.SetResult(1); });

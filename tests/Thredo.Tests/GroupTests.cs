@@ -18,7 +18,7 @@ public class GroupTests
     public void A_failing_member_cancels_the_others_and_Join_throws_every_failure()
     {
         var trace = new Trace();
-        K.Run(() =>
+        K.RunOneKernel(() =>
         {
             using var g = new FiberGroup();
             var slow = g.Spawn(() =>
@@ -69,7 +69,7 @@ public class GroupTests
     public void None_cancels_every_member_when_the_group_ends()
     {
         var trace = new Trace();
-        K.Run(() =>
+        K.RunOneKernel(() =>
         {
             using (var g = new FiberGroup(GroupWait.None))
             {

@@ -11,7 +11,7 @@ public class TimeoutTests
     public void An_expiry_during_computation_is_raised_at_the_next_blocking_operation()
     {
         var trace = new Trace();
-        K.Run(() =>
+        K.RunOneKernel(() =>
         {
             try
             {
@@ -72,7 +72,7 @@ public class TimeoutTests
     public void An_inner_expiry_is_seen_by_the_inner_scope_and_the_outer_scope_goes_on()
     {
         var trace = new Trace();
-        K.Run(() =>
+        K.RunOneKernel(() =>
         {
             Fiber.TimeoutAfter(TimeSpan.FromSeconds(10), () =>
             {
@@ -89,7 +89,7 @@ public class TimeoutTests
     public void An_outer_expiry_passes_through_an_inner_scope_untouched()
     {
         var trace = new Trace();
-        K.Run(() =>
+        K.RunOneKernel(() =>
         {
             using var outer = Fiber.IgnoreAfter(K.Ms(5));
             try
@@ -132,7 +132,7 @@ public class TimeoutTests
     public void A_timeout_inside_DisableCancellation_is_delivered_after_the_scope()
     {
         var trace = new Trace();
-        K.Run(() =>
+        K.RunOneKernel(() =>
         {
             try
             {

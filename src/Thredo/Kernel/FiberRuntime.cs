@@ -24,6 +24,8 @@ internal sealed class FiberRuntime : IDisposable
     internal FiberDeadlockException? Deadlock;                // the first deadlock's report
     internal Fiber? Main;                                     // Fiber.Run's fiber
     internal readonly LongBlockWatch? Watch;                  // FiberOptions.LongBlockWarning
+    internal readonly ForeignBlockWatch? ForeignWatch;        // FiberOptions.ForeignBlockHandoff
+    internal Action<string> Report = Console.Error.WriteLine;  // where diagnostics go (tests listen here)
     internal Exception? InjectedThreadFailure;                // tests only: the next thread start fails with this, as at an OS limit
     private KernelHost[] _hosts = [];                         // one per kernel while RunKernels runs; freed last
 
@@ -36,6 +38,8 @@ internal sealed class FiberRuntime : IDisposable
             _kernels[i] = new Kernel(this, i);
         if (options.LongBlockWarning is TimeSpan limit)
             Watch = new LongBlockWatch(_kernels, limit);
+        if (options.ForeignBlockHandoff != Timeout.InfiniteTimeSpan)
+            ForeignWatch = new ForeignBlockWatch(this, _kernels, options.ForeignBlockHandoff, options.LongBlockWarning, options.CaptureStacks);
         WarnIfFewThreadsLeft();
     }
 
@@ -242,6 +246,7 @@ internal sealed class FiberRuntime : IDisposable
     {
         Debug.Assert(_finished);
         Watch?.Dispose();
+        ForeignWatch?.Dispose();
         foreach (Kernel k in _kernels)
             k.Dispose();   // joins the native fiber hosts, whose last hand-off may still wake a kernel host
         foreach (KernelHost h in _hosts)

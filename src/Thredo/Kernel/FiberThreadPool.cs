@@ -16,6 +16,9 @@ internal sealed class FiberThread : IBatonHolder
     /// <summary>The fiber this thread is assigned to run, or null while pooled.</summary>
     internal Fiber? Fiber;
 
+    /// <summary>The OS thread id, for <see cref="ForeignBlockWatch"/> to ask whether it is asleep; 0 until the thread runs.</summary>
+    internal volatile int Tid;
+
     /// <summary>Starts a pooled thread.</summary>
     /// <exception cref="FiberLimitException">The OS refused a thread: the message names the limit to raise.</exception>
     internal FiberThread(FiberThreadPool pool, int stackSize)
@@ -38,6 +41,7 @@ internal sealed class FiberThread : IBatonHolder
 
     private void Loop()
     {
+        Tid = OsThread.CurrentId();
         while (true)
         {
             if (!Parker.Wait(IdleLifetime.Ticks * 100))

@@ -85,9 +85,17 @@ internal sealed partial class Kernel
     {
         if (Volatile.Read(ref _ioWaiting) == 0 || ++_handOffsSincePoll < 16)
             return;
+        if (Interlocked.CompareExchange(ref _eventsInUse, 1, 0) != 0)
+            return;   // a fiber detached mid-poll is still using the buffer; the next hand-off polls
         _handOffsSincePoll = 0;
-        int n = _poller.Wait(_events, 0);
-        DispatchIo(n);
+        try
+        {
+            DispatchIo(_poller.Wait(_events, 0));
+        }
+        finally
+        {
+            Volatile.Write(ref _eventsInUse, 0);
+        }
     }
 
     /// <summary>Completes the waits the poller reported in <c>_events[0..n)</c>.</summary>

@@ -46,15 +46,26 @@ internal sealed partial class Kernel
     internal void Park(Fiber self, Waiter waiter)
     {
         Debug.Assert(Fiber.CurrentOrNull == self);
-        FireExpiredTimers();
-        PollIoIfDue();
-        ParkOutcome outcome;
+        ParkOutcome outcome = ParkOutcome.AlreadyDone;
         Fiber? next = null;
-        lock (Lock)
+        while (true)
         {
-            outcome = ParkLocked(self, waiter);
-            if (outcome == ParkOutcome.Parked)
-                next = TakeReadyLocked();
+            FireExpiredTimers();
+            PollIoIfDue();
+            bool requeued;
+            lock (Lock)
+            {
+                requeued = RequeueIfDetachedLocked(self);
+                if (!requeued)
+                {
+                    outcome = ParkLocked(self, waiter);
+                    if (outcome == ParkOutcome.Parked)
+                        next = TakeReadyLocked();
+                }
+            }
+            if (!requeued)
+                break;
+            TakeBatonBack(self);   // then park for real
         }
         if (outcome == ParkOutcome.AlreadyDone)
             return;
@@ -81,12 +92,20 @@ internal sealed partial class Kernel
         Fiber? next;
         lock (Lock)
         {
-            if (_ready.Count == 0)
+            if (RequeueIfDetachedLocked(self))
+                next = null;   // queued behind the others: taking the baton back is the yield
+            else if (_ready.Count == 0)
                 return;   // nobody else is runnable: going on is what the hand-off would choose
-            MakeReadyLocked(self);
-            next = TakeReadyLocked();
+            else
+            {
+                MakeReadyLocked(self);
+                next = TakeReadyLocked();
+            }
         }
-        HandOff(self.Thread!, Leave.Park, next);
+        if (next is null)
+            TakeBatonBack(self);
+        else
+            HandOff(self.Thread!, Leave.Park, next);
     }
 
     /// <summary>
@@ -112,7 +131,8 @@ internal sealed partial class Kernel
     /// Trap: the calling thread's fiber has ended (its outcome recorded). Returns the never-started
     /// fiber that the thread runs next, inline, or null (the baton went elsewhere).
     /// </summary>
-    internal Fiber? End(FiberThread self) => HandOff(self, Leave.End);
+    /// <remarks>A fiber that ended while detached holds no baton: the watchdog has passed it on already.</remarks>
+    internal Fiber? End(FiberThread self, Fiber ended) => ended.Detached ? null : HandOff(self, Leave.End);
 
     /// <summary>Trap: the calling fiber goes off to run foreign blocking code without the baton.</summary>
     internal void EnterForeign(Fiber self)
@@ -121,6 +141,11 @@ internal sealed partial class Kernel
         Fiber? next;
         lock (Lock)
         {
+            if (self.Detached)
+            {
+                self.Detached = false;   // already off the baton: the foreign work just goes on without it
+                return;
+            }
             self.SchedState = FiberState.Blocked;   // parked with no waiter: "off running foreign code"
             next = TakeReadyLocked();
         }
@@ -148,5 +173,65 @@ internal sealed partial class Kernel
         Waiter waiter = BeginIoWait(self, fd, interest, operation, source);
         Park(self, waiter);
         return IoResult(waiter, source);
+    }
+
+    // ---- Foreign blocking calls (FiberOptions.ForeignBlockHandoff) ----------------------------------
+    //
+    // Discussion: a fiber that sleeps in the OS while holding the baton (a C# lock, Thread.Sleep,
+    // Task.Wait, a plain Socket.Receive) would stall every fiber of its kernel. ForeignBlockWatch
+    // notices it and, through DetachForeignBlocked, treats it as if it had called RunBlocking: the
+    // baton goes on without it. It takes the baton back at its next Thredo operation: every trap
+    // checks Detached under the lock before touching scheduling state, and checkpoints check it first.
+    // The watchdog detaches only a fiber that is Running with no hand-off since it looked, so a fiber
+    // inside a trap (Blocked, Ready or ended) is never detached.
+
+    /// <summary>
+    /// The watchdog's trap, on behalf of <paramref name="fiber"/>, asleep in foreign code with the
+    /// baton: if it still runs with no hand-off since <paramref name="switches"/>, it is detached and
+    /// the baton goes to the next runnable fiber (or the host, which idles). True if it was.
+    /// </summary>
+    internal bool DetachForeignBlocked(Fiber fiber, long switches)
+    {
+        Fiber? next;
+        lock (Lock)
+        {
+            if (Running != fiber || fiber.SchedState != FiberState.Running || Switches != switches || _polling || fiber.IsCompleted)
+                return false;
+            fiber.SchedState = FiberState.Blocked;   // parked with no waiter, as in RunBlocking
+            fiber.Detached = true;
+            fiber.DetachedAt = Clock.Now;
+            next = TakeReadyLocked();
+            if (next is null)
+                GiveBatonToHostLocked();   // the host idles for the kernel; the watchdog never does
+        }
+        if (next is not null)
+            Dispatch(Host, Leave.Away, next);
+        return true;
+    }
+
+    /// <summary>A checkpoint of a detached fiber: it queues itself and waits until it holds the baton again.</summary>
+    internal void Reclaim(Fiber self)
+    {
+        bool requeued;
+        lock (Lock)
+            requeued = RequeueIfDetachedLocked(self);
+        if (requeued)
+            TakeBatonBack(self);
+    }
+
+    /// <summary>At a trap's start, under the lock: a detached caller queues itself to take the baton back. True if it did.</summary>
+    private bool RequeueIfDetachedLocked(Fiber self)
+    {
+        if (!self.Detached)
+            return false;
+        self.Detached = false;
+        MakeReadyLocked(self);
+        return true;
+    }
+
+    private void TakeBatonBack(Fiber self)
+    {
+        WaitForBaton(self.Thread!);
+        Runtime.ForeignWatch?.OnTakenBack(self);
     }
 }

@@ -34,6 +34,7 @@ internal sealed partial class Kernel : IDisposable
     private long _nextDeadline = long.MaxValue;              // _timers' earliest deadline; read without the lock
     private readonly PollerHandle _poller;                   // epoll / IOCP and its wake handle
     private readonly PollEvent[] _events = new PollEvent[256]; // holder only: poll results
+    private int _eventsInUse;                                // 1 while _events is filled or read (a detached fiber may still be)
     private volatile bool _polling;                          // the holder sleeps in the poller (idle); read without the lock
     private readonly Dictionary<IntPtr, IoRegistration> _io = [];       // registered descriptors
     private readonly Dictionary<ulong, IoRegistration> _ioByToken = []; // poller token -> registration
@@ -440,16 +441,27 @@ internal sealed partial class Kernel : IDisposable
     /// <summary>The idle step: sleep in the poller, then fire expired timers and ready I/O waits.</summary>
     private void PollOnce(long timeoutNs)
     {
-        int n = _poller.Wait(_events, timeoutNs);
-        _handOffsSincePoll = 0;
-        List<TimerEntry>? expired;
-        lock (Lock)
+        var spin = new SpinWait();
+        while (Interlocked.CompareExchange(ref _eventsInUse, 1, 0) != 0)
+            spin.SpinOnce();   // only a fiber detached inside PollIoIfDue can hold it, briefly
+        try
         {
-            _polling = false;
-            expired = TakeExpiredLocked();
+            int n = _poller.Wait(_events, timeoutNs);
+            _handOffsSincePoll = 0;
+            List<TimerEntry>? expired;
+            lock (Lock)
+            {
+                _polling = false;
+                expired = TakeExpiredLocked();
+            }
+            Runtime.ForeignWatch?.Nudge();   // busy again (after _polling is cleared: the watchdog re-checks it)
+            RunTimers(expired);
+            DispatchIo(n);
         }
-        RunTimers(expired);
-        DispatchIo(n);
+        finally
+        {
+            Volatile.Write(ref _eventsInUse, 0);
+        }
     }
 
     /// <inheritdoc/>

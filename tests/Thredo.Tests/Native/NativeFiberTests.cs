@@ -16,7 +16,7 @@ public class NativeFiberTests
     public void Native_sleeps_wake_in_deadline_order_alongside_managed_ones()
     {
         var trace = new Trace();
-        K.Run(() =>
+        K.RunOneKernel(() =>
         {
             var n30 = NativeFiber.Spawn(NativeEntries.Sleep, 30);
             var m20 = Fiber.Spawn(() => { Fiber.Sleep(K.Ms(20)); trace.Add("managed 20"); });

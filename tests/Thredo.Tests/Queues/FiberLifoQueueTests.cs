@@ -15,7 +15,7 @@ public class FiberLifoQueueTests
     public void Put_on_a_full_bounded_queue_blocks_and_the_putters_item_is_next_out()
     {
         var trace = new Trace();
-        K.Run(() =>
+        K.RunOneKernel(() =>
         {
             var q = new FiberLifoQueue<int>(maxSize: 2);
             q.Put(1);

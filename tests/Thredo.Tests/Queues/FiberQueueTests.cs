@@ -104,7 +104,7 @@ public class FiberQueueTests
     public void Join_waits_until_every_item_put_is_marked_done()
     {
         var trace = new Trace();
-        K.Run(() =>
+        K.RunOneKernel(() =>
         {
             var q = new FiberQueue<int>();
             var worker = Fiber.Spawn(() =>
@@ -129,7 +129,7 @@ public class FiberQueueTests
     public void Join_returns_at_once_when_nothing_is_unfinished_and_releases_every_joiner()
     {
         var trace = new Trace();
-        K.Run(() =>
+        K.RunOneKernel(() =>
         {
             var q = new FiberQueue<int>();
             q.Join();
@@ -160,7 +160,7 @@ public class FiberQueueTests
     public void A_cancelled_Get_loses_no_item_the_next_item_goes_to_the_next_getter()
     {
         var trace = new Trace();
-        K.Run(() =>
+        K.RunOneKernel(() =>
         {
             var q = new FiberQueue<string>();
             var a = Fiber.Spawn(() => trace.Add($"a got {q.Get()}"));

@@ -140,7 +140,7 @@ public class FiberConditionTests
     public void A_notification_is_not_lost_to_a_cancelled_waiter()
     {
         var trace = new Trace();
-        K.Run(() =>
+        K.RunOneKernel(() =>
         {
             var cond = new FiberCondition();
             var a = Fiber.Spawn(() => { using (cond.Acquire()) { cond.Wait(); trace.Add("a"); } });
@@ -171,7 +171,7 @@ public class FiberConditionTests
     public void Conditions_sharing_a_lock_notify_only_their_own_waiters()
     {
         var trace = new Trace();
-        K.Run(() =>
+        K.RunOneKernel(() =>
         {
             var lk = new FiberLock();
             var notEmpty = new FiberCondition(lk);

@@ -23,7 +23,7 @@ public class FiberEventTests
     public void Wait_on_a_set_event_returns_at_once_without_letting_others_run()
     {
         var trace = new Trace();
-        K.Run(() =>
+        K.RunOneKernel(() =>
         {
             var e = new FiberEvent();
             e.Set();
@@ -41,7 +41,7 @@ public class FiberEventTests
     public void Clear_makes_later_waits_block_until_the_next_Set()
     {
         var trace = new Trace();
-        K.Run(() =>
+        K.RunOneKernel(() =>
         {
             var e = new FiberEvent();
             e.Set();
@@ -92,7 +92,7 @@ public class FiberEventTests
     public void A_cancelled_waiter_leaves_no_trace_and_the_others_are_still_released()
     {
         var trace = new Trace();
-        K.Run(() =>
+        K.RunOneKernel(() =>
         {
             var e = new FiberEvent();
             var a = Fiber.Spawn(() => { e.Wait(); trace.Add("a"); });

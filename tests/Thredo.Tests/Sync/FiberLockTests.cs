@@ -86,7 +86,7 @@ public class FiberLockTests
     {
         var trace = new Trace();
         long mainId = 0;
-        K.Run(() =>
+        K.RunOneKernel(() =>
         {
             mainId = Fiber.Current.Id;
             var lk = new FiberLock();
@@ -164,7 +164,7 @@ public class FiberLockTests
     public void A_plain_thread_waits_for_a_fiber_held_lock_and_a_fiber_for_a_thread_held_one()
     {
         var trace = new Trace();
-        K.Run(() =>
+        K.RunOneKernel(() =>
         {
             var lk = new FiberLock();
             var threadHolds = new FiberEvent();

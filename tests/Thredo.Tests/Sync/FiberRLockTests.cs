@@ -6,7 +6,7 @@ public class FiberRLockTests
     public void The_owner_may_acquire_again_and_only_the_last_release_frees_the_lock()
     {
         var trace = new Trace();
-        K.Run(() =>
+        K.RunOneKernel(() =>
         {
             var lk = new FiberRLock();
             lk.Acquire();

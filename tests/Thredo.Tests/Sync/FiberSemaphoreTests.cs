@@ -90,7 +90,7 @@ public class FiberSemaphoreTests
     public void A_cancelled_Acquire_takes_no_permit_and_the_release_goes_to_the_next_waiter()
     {
         var trace = new Trace();
-        K.Run(() =>
+        K.RunOneKernel(() =>
         {
             var sem = new FiberSemaphore(0);
             var a = Fiber.Spawn(() => { sem.Acquire(); trace.Add("a got one"); });

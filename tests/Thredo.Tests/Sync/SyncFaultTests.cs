@@ -97,7 +97,7 @@ public class SyncFaultTests
     public void A_cleanup_that_takes_a_lock_under_DisableCancellation_completes_despite_a_second_cancel()
     {
         var trace = new Trace();
-        K.Run(() =>
+        K.RunOneKernel(() =>
         {
             var sem = new FiberSemaphore(0, max: 1);
             var f = Fiber.Spawn(() =>

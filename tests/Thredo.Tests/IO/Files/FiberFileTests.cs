@@ -52,7 +52,7 @@ public class FiberFileTests
     });
 
     [Fact]
-    public void A_StreamReader_over_a_file_stream_blocks_only_its_fiber() => IOTestSupport.Bounded(() =>
+    public void A_StreamReader_over_a_file_stream_blocks_only_its_fiber() => IOTestSupport.BoundedOneKernel(() =>
     {
         // A FIFO whose writer is a child process: the reader's open and reads block in the OS until the
         // child writes, and the child writes its second line only after this (main) fiber of the same,

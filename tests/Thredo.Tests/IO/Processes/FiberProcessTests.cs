@@ -198,7 +198,7 @@ public class FiberProcessTests
     });
 
     [Fact]
-    public void A_cancelled_ReadLine_of_stdout_reports_the_bytes_of_the_partial_line() => IOTestSupport.Bounded(() =>
+    public void A_cancelled_ReadLine_of_stdout_reports_the_bytes_of_the_partial_line() => IOTestSupport.BoundedOneKernel(() =>
     {
         using FiberChildProcess cat = FiberProcess.Start("cat");
         var trace = new Trace();

@@ -62,7 +62,7 @@ public class FiberServerTests
     public void Cancelling_the_server_closes_the_listener_and_cancels_every_client()
     {
         var trace = new Trace();
-        K.Run(() =>
+        K.RunOneKernel(() =>
         {
             FiberSocket listener = Net.Listen();
             int port = listener.Port();
@@ -110,7 +110,7 @@ public class FiberServerFailureTests
         string firstClient = "";
         try
         {
-            K.Run(() =>
+            K.RunOneKernel(() =>
             {
                 FiberSocket listener = Net.Listen();
                 int port = listener.Port();

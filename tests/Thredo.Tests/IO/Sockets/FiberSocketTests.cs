@@ -54,7 +54,7 @@ public class FiberSocketTests
     public void Udp_datagrams_round_trip_and_report_the_sender()
     {
         var trace = new Trace();
-        K.Run(() =>
+        K.RunOneKernel(() =>
         {
             using FiberSocket a = FiberSocket.BindUdp(new IPEndPoint(IPAddress.Loopback, 0));
             using FiberSocket b = FiberSocket.BindUdp(new IPEndPoint(IPAddress.Loopback, 0));

@@ -10,7 +10,7 @@ public class SocketCancellationTests
     public void Cancelling_a_fiber_waiting_in_Accept_leaves_the_listener_usable()
     {
         var trace = new Trace();
-        K.Run(() =>
+        K.RunOneKernel(() =>
         {
             using FiberSocket listener = Net.Listen();
             Fiber f = Fiber.Spawn(() =>
@@ -32,7 +32,7 @@ public class SocketCancellationTests
     public void Cancelling_a_fiber_waiting_in_Receive_loses_no_data_for_the_next_reader()
     {
         var trace = new Trace();
-        K.Run(() =>
+        K.RunOneKernel(() =>
         {
             using FiberSocket listener = Net.Listen();
             using FiberSocket client = Net.ConnectTo(listener);
@@ -79,7 +79,7 @@ public class SocketCancellationTests
     public void A_timed_out_SendAll_throws_IOTimeoutException_owned_by_its_scope()
     {
         var trace = new Trace();
-        K.Run(() =>
+        K.RunOneKernel(() =>
         {
             using FiberSocket listener = Net.Listen();
             using FiberSocket client = Net.ConnectTo(listener);
@@ -145,7 +145,7 @@ public class SocketCancellationTests
     public void An_interrupted_ReadExactly_reports_the_bytes_already_in_the_buffer()
     {
         var trace = new Trace();
-        K.Run(() =>
+        K.RunOneKernel(() =>
         {
             using FiberSocket listener = Net.Listen();
             using FiberSocket client = Net.ConnectTo(listener);
@@ -181,7 +181,7 @@ public class SocketCancellationTests
         // A listener with backlog 1 that never accepts: the kernel completes a couple of handshakes for
         // its queue, then drops further SYNs, so a later connect stays in progress until it times out.
         var trace = new Trace();
-        K.Run(() =>
+        K.RunOneKernel(() =>
         {
             using FiberSocket full = Net.Listen(backlog: 1);
             var held = new List<FiberSocket>();
@@ -207,7 +207,7 @@ public class SocketCancellationTests
     public void A_pending_cancellation_is_delivered_on_entry_even_when_data_is_ready()
     {
         var trace = new Trace();
-        K.Run(() =>
+        K.RunOneKernel(() =>
         {
             using FiberSocket listener = Net.Listen();
             using FiberSocket client = Net.ConnectTo(listener);

@@ -17,7 +17,7 @@ public class SocketFailureTests
     public void A_peer_closing_mid_read_gives_the_data_then_0()
     {
         var trace = new Trace();
-        K.Run(() =>
+        K.RunOneKernel(() =>
         {
             using FiberSocket listener = Net.Listen();
             var gotData = new FiberEvent();
@@ -43,7 +43,7 @@ public class SocketFailureTests
     public void A_connection_reset_mid_read_throws_SocketException_in_that_fiber_alone()
     {
         var trace = new Trace();
-        K.Run(() =>
+        K.RunOneKernel(() =>
         {
             using FiberSocket listener = Net.Listen();
             var go = new FiberEvent();

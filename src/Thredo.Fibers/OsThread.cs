@@ -1,0 +1,36 @@
+using System.Globalization;
+
+namespace Thredo.Fibers;
+
+/// <summary>
+/// What the operating system says about one thread of this process: its id, and whether it is
+/// asleep in the kernel (waiting on a lock, a sleep, a read) rather than running or runnable.
+/// </summary>
+internal static class OsThread
+{
+    /// <summary>The calling thread's OS id (Linux <c>gettid</c>); 0 where that is not known.</summary>
+    internal static int CurrentId() => OperatingSystem.IsLinux() ? Posix.gettid() : 0;
+
+    /// <summary>
+    /// True if thread <paramref name="tid"/> is asleep in the OS: state S (interruptible) or D
+    /// (uninterruptible) in <c>/proc/self/task/&lt;tid&gt;/stat</c>. False if it runs, is runnable, has
+    /// exited, or the state cannot be read (off Linux).
+    /// </summary>
+    internal static bool IsAsleep(int tid)
+    {
+        if (tid == 0 || !OperatingSystem.IsLinux())
+            return false;
+        string stat;
+        try
+        {
+            stat = File.ReadAllText(string.Create(CultureInfo.InvariantCulture, $"/proc/self/task/{tid}/stat"));
+        }
+        catch (IOException)
+        {
+            return false;   // the thread has exited
+        }
+        // "tid (comm) S ...": comm may hold spaces and parentheses, so the state follows the last ')'.
+        int close = stat.LastIndexOf(')');
+        return close >= 0 && close + 2 < stat.Length && stat[close + 2] is 'S' or 'D';
+    }
+}

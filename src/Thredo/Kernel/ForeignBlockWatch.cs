@@ -1,0 +1,162 @@
+using System.Diagnostics;
+using Thredo.Fibers;
+
+namespace Thredo.Kernel;
+
+/// <summary>
+/// <see cref="FiberOptions.ForeignBlockHandoff"/>: a watchdog thread that notices a fiber holding its
+/// kernel's baton while asleep in the OS (a C# <c>lock</c>, <c>Thread.Sleep</c>, <c>Task.Wait</c>, a
+/// plain socket read) and hands the baton on without it (<see cref="Kernel.DetachForeignBlocked"/>).
+/// </summary>
+/// <remarks>
+/// Discussion: a kernel is a suspect when its hand-off count has not moved for the hand-off delay and
+/// its holder is a fiber's thread. Only then is the OS asked for the thread's state (one read of
+/// /proc), so busy kernels cost one lock and two reads per tick. A fiber that computes is left alone
+/// (LongBlockWarning reports it); one asleep at two looks in a row is handed off: one look could catch
+/// a moment's sleep on a contended lock. With every kernel idle the watchdog sleeps until a kernel
+/// wakes it, so an idle program costs nothing.
+/// </remarks>
+internal sealed class ForeignBlockWatch : IDisposable
+{
+    private readonly FiberRuntime _runtime;
+    private readonly Kernel[] _kernels;
+    private readonly long _handoffTicks;                        // how long a holder may sleep in foreign code
+    private readonly TimeSpan _period;                          // between looks while some kernel is busy
+    private readonly long? _reportTicks;                        // LongBlockWarning: report hand-offs and long stays
+    private readonly bool _captureStacks;                       // CaptureStacks: the report carries where it came back
+    private readonly long[] _lastSwitches, _since;              // per kernel: hand-offs at the last look, and since when unchanged
+    private readonly int[] _asleepLooks;                        // per kernel: consecutive looks that found the holder asleep
+    private readonly List<Fiber> _detached = [];                // handed off and not back yet (watchdog thread only)
+    private readonly AutoResetEvent _wake = new(false);        // a kernel left its idle step
+    private readonly Thread _thread;
+    private volatile bool _stop;
+    private int _idleWait;                                      // 1: the watchdog sleeps until a kernel wakes it
+    private long _handOffs;                                     // fibers handed off so far
+
+    internal ForeignBlockWatch(FiberRuntime runtime, Kernel[] kernels, TimeSpan handoff, TimeSpan? report, bool captureStacks)
+    {
+        _runtime = runtime;
+        _kernels = kernels;
+        _handoffTicks = (long)(handoff.TotalSeconds * Stopwatch.Frequency);
+        _period = handoff / 2 > TimeSpan.FromMilliseconds(1) ? handoff / 2 : TimeSpan.FromMilliseconds(1);
+        _reportTicks = report is TimeSpan r ? (long)(r.TotalSeconds * Stopwatch.Frequency) : null;
+        _captureStacks = captureStacks;
+        _lastSwitches = new long[kernels.Length];
+        _since = new long[kernels.Length];
+        _asleepLooks = new int[kernels.Length];
+        _thread = new Thread(Loop, 256 * 1024) { IsBackground = true, Name = "thredo foreign-block watch" };
+        _thread.Start();
+    }
+
+    /// <summary>Fibers handed off so far (the metric of the host issue's Meter).</summary>
+    internal long HandOffs => Interlocked.Read(ref _handOffs);
+
+    /// <summary>A kernel has left its idle step: look again soon.</summary>
+    internal void Nudge()
+    {
+        if (Volatile.Read(ref _idleWait) != 0)
+            _wake.Set();   // only then: this runs on every return from an idle step
+    }
+
+    private void Loop()
+    {
+        while (!_stop)
+        {
+            bool anyBusy = false;
+            long now = Clock.Now;
+            for (int i = 0; i < _kernels.Length; i++)
+                anyBusy |= Look(i, now);
+            ReportLongStays(now);
+            if (anyBusy || _detached.Count > 0)
+            {
+                Thread.Sleep(_period);
+                continue;
+            }
+            // Announce the wait, then look again: a kernel that left its idle step before the
+            // announcement is seen busy here; one that leaves after it sees the flag and wakes us.
+            Interlocked.Exchange(ref _idleWait, 1);
+            if (_kernels.All(k => k.IsIdle))
+                _wake.WaitOne(TimeSpan.FromMilliseconds(250));
+            Volatile.Write(ref _idleWait, 0);
+        }
+    }
+
+    /// <summary>One look at kernel <paramref name="i"/>; true if it is busy (not idle).</summary>
+    private bool Look(int i, long now)
+    {
+        Kernel k = _kernels[i];
+        Fiber? running;
+        long switches;
+        FiberThread? thread;
+        lock (k.Lock)
+        {
+            switches = k.Switches;
+            running = k.Running;
+            thread = !k.IsPollingLocked && running is { SchedState: FiberState.Running, Native: null } ? running.Thread : null;
+        }
+        if (switches != _lastSwitches[i] || thread is null)
+        {
+            _lastSwitches[i] = switches;
+            _since[i] = now;
+            _asleepLooks[i] = 0;
+            return !k.IsIdle;
+        }
+        if (now - _since[i] < _handoffTicks)
+            return true;
+        if (!OsThread.IsAsleep(thread.Tid))
+        {
+            _asleepLooks[i] = 0;   // computing: not ours to hand off
+            return true;
+        }
+        if (++_asleepLooks[i] < 2)
+            return true;
+        _asleepLooks[i] = 0;
+        if (k.DetachForeignBlocked(running!, switches))
+        {
+            Interlocked.Increment(ref _handOffs);
+            _detached.Add(running!);
+            if (_reportTicks is not null)
+                _runtime.Report($"Thredo: fiber {running!.Id} '{running.Name}' was asleep in a call Thredo does not serve for {Ms(now - _since[i])} ms while holding its kernel; " +
+                    "the kernel went on without it until its next Thredo operation. Wrap such calls in Fiber.RunBlocking or use Thredo's own primitives.");
+        }
+        return true;
+    }
+
+    /// <summary>With LongBlockWarning: a fiber that stays away that long (a Monitor deadlock, a read that never returns) is reported once.</summary>
+    private void ReportLongStays(long now)
+    {
+        for (int i = _detached.Count - 1; i >= 0; i--)
+        {
+            Fiber f = _detached[i];
+            if (!f.Detached || f.IsCompleted)
+            {
+                _detached.RemoveAt(i);
+                continue;
+            }
+            if (_reportTicks is long limit && now - f.DetachedAt >= limit)
+            {
+                _detached.RemoveAt(i);
+                _runtime.Report($"Thredo: fiber {f.Id} '{f.Name}' has been asleep outside Thredo for {Ms(now - f.DetachedAt)} ms " +
+                    "(a C# lock, a plain wait, blocking I/O): if it waits in Monitor.Enter on a lock another fiber holds while waiting itself, it is a deadlock no hand-off resolves.");
+            }
+        }
+    }
+
+    /// <summary>The fiber has taken the baton back (its own thread): with LongBlockWarning and CaptureStacks, say where.</summary>
+    internal void OnTakenBack(Fiber fiber)
+    {
+        if (_reportTicks is not null && _captureStacks)
+            _runtime.Report($"Thredo: fiber {fiber.Id} '{fiber.Name}' came back to Thredo after {Ms(Clock.Now - fiber.DetachedAt)} ms in a foreign blocking call, at:{Environment.NewLine}{Environment.StackTrace}");
+    }
+
+    private static string Ms(long ticks) => (ticks * 1000.0 / Stopwatch.Frequency).ToString("F0", System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <inheritdoc/>
+    public void Dispose()
+    {
+        _stop = true;
+        _wake.Set();
+        _thread.Join();
+        _wake.Dispose();
+    }
+}
