@@ -5,6 +5,7 @@
 #   bench/http/run.sh                 build both, then pinned (server on CPU 0, wrk on CPU 1) and unpinned runs
 #   RUNS=3 DURATION=10s bench/http/run.sh
 #   SKIP_BUILD=1 MODES="pinned" bench/http/run.sh
+#   THREDO_ARGS="--schedulers 2" bench/http/run.sh      (extra http-hello options: --schedulers N, --no-foreign-watch)
 #
 # Each server is started once per mode, warmed up with a short wrk run (JIT, tiering, connection
 # set-up), then measured RUNS times with `wrk -t2 -c100 -d$DURATION`; the table gives the median
@@ -70,7 +71,7 @@ start_server() {
   local name=$1 mode=$2 port=$3 pin=()
   [ "$mode" = pinned ] && pin=(taskset -c "$SERVER_CPUS")
   case "$name" in
-    thredo)  "${pin[@]}" dotnet "$thredo_dll" http-hello --port "$port" >/tmp/thredo-http.$$.log 2>&1 & ;;
+    thredo)  "${pin[@]}" dotnet "$thredo_dll" http-hello --port "$port" ${THREDO_ARGS:-} >/tmp/thredo-http.$$.log 2>&1 & ;;
     kestrel) DOTNET_gcServer=0 "${pin[@]}" dotnet "$kestrel_dll" --urls "http://127.0.0.1:$port" >/tmp/kestrel-http.$$.log 2>&1 & ;;
   esac
   server_pid=$!

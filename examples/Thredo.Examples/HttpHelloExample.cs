@@ -25,7 +25,7 @@ internal sealed class HttpHelloExample : Example
 
     public override string Name => "http-hello";
 
-    public override string Description => "HTTP/1.1 keep-alive 'Hello, World!' server for wrk; --port N (8080), --self-test";
+    public override string Description => "HTTP/1.1 keep-alive 'Hello, World!' server for wrk; --port N (8080), --schedulers N (1), --no-foreign-watch, --self-test";
 
     public override int Order => 20;
 
@@ -33,14 +33,17 @@ internal sealed class HttpHelloExample : Example
     {
         int port = 8080;
         bool selfTest = false;
+        var options = new FiberOptions();
         for (int i = 0; i < args.Length; i++)
         {
             switch (args[i])
             {
                 case "--port": port = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
                 case "--self-test": selfTest = true; break;
+                case "--schedulers": options = options with { Schedulers = int.Parse(args[++i], CultureInfo.InvariantCulture) }; break;
+                case "--no-foreign-watch": options = options with { ForeignBlockHandoff = Timeout.InfiniteTimeSpan }; break;
                 default:
-                    Console.Error.WriteLine($"http-hello: unknown option '{args[i]}' (use --port N, --self-test)");
+                    Console.Error.WriteLine($"http-hello: unknown option '{args[i]}' (use --port N, --schedulers N, --no-foreign-watch, --self-test)");
                     return 2;
             }
         }
@@ -62,7 +65,7 @@ internal sealed class HttpHelloExample : Example
             server.Cancel();
             Console.WriteLine("http-hello: stopped");
             return status;
-        });
+        }, options);
     }
 
     /// <summary>One connection: requests one after another until the client closes or asks to.</summary>

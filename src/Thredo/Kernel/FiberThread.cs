@@ -1,0 +1,67 @@
+using Thredo.Fibers;
+
+namespace Thredo.Kernel;
+
+/// <summary>
+/// An OS thread that runs managed fibers one after another. It waits for the baton on its
+/// <see cref="Parker"/>; being handed the baton while assigned a fiber means "run it".
+/// </summary>
+internal sealed class FiberThread : IBatonHolder
+{
+    private static readonly TimeSpan IdleLifetime = TimeSpan.FromSeconds(10);
+
+    private readonly FiberThreadPool _pool;
+
+    /// <summary>The fiber this thread is assigned to run, or null while pooled.</summary>
+    internal Fiber? Fiber;
+
+    /// <summary>The OS thread id, for <see cref="ForeignBlockWatch"/> to ask whether it is asleep; 0 until the thread runs.</summary>
+    internal volatile int Tid;
+
+    /// <summary>Starts a pooled thread.</summary>
+    /// <exception cref="FiberLimitException">The OS refused a thread: the message names the limit to raise.</exception>
+    internal FiberThread(FiberThreadPool pool, int stackSize)
+    {
+        _pool = pool;
+        Parker = ParkerHandle.Create();
+        try
+        {
+            new Thread(Loop, stackSize) { IsBackground = true, Name = "thredo fiber" }.Start();
+        }
+        catch (Exception e) when (e is OutOfMemoryException or ThreadStartException)
+        {
+            Parker.Dispose();
+            throw ThreadLimits.Read().Diagnose(e);
+        }
+    }
+
+    /// <inheritdoc/>
+    public ParkerHandle Parker { get; }
+
+    private void Loop()
+    {
+        Tid = OsThread.CurrentId();
+        while (true)
+        {
+            if (!Parker.Wait(IdleLifetime.Ticks * 100))
+            {
+                if (_pool.TryRetire(this))
+                    break;
+                // Rented while the wait timed out: the fiber may already be assigned, but only its
+                // dispatch (the wake still to come) hands this thread the baton. Running it now
+                // would make two holders of one baton.
+                continue;
+            }
+            if (Fiber is Fiber fiber)
+            {
+                Fiber = null;
+                // Each run returns once its fiber has ended; a never-started fiber next in line runs
+                // inline on this thread, so short fibers cost no thread hop.
+                for (Fiber? next = fiber; next is not null;)
+                    next = next.RunOnThisThread();
+                _pool.Return(this);
+            }
+        }
+        Parker.Dispose();
+    }
+}
