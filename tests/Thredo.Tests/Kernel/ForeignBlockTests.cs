@@ -67,7 +67,8 @@ public class ForeignBlockTests
         Assert.Equal(fibers * 3, entries);
     }
 
-    public static TheoryData<string> Blockers => ["Thread.Sleep", "Task.Wait", "ManualResetEventSlim.Wait", "Socket.Receive", "FileStream read of a FIFO"];
+    public static TheoryData<string> Blockers =>
+        ["Thread.Sleep", "Task.Wait", "ManualResetEventSlim.Wait", "Socket.Receive", "FileStream read of a FIFO", "Console.In.ReadLine from a pipe"];
 
     [Theory]
     [MemberData(nameof(Blockers))]
@@ -115,6 +116,29 @@ public class ForeignBlockTests
             finally
             {
                 File.Delete(path);
+            }
+        },
+        "Console.In.ReadLine from a pipe" => () =>
+        {
+            using var server = new System.IO.Pipes.AnonymousPipeServerStream(System.IO.Pipes.PipeDirection.Out);
+            using var client = new System.IO.Pipes.AnonymousPipeClientStream(System.IO.Pipes.PipeDirection.In, server.ClientSafePipeHandle);
+            TextReader stdin = Console.In;
+            Console.SetIn(new StreamReader(client));   // no other test reads standard input
+            try
+            {
+                var writer = new Thread(() =>
+                {
+                    Thread.Sleep(300);
+                    using var w = new StreamWriter(server);
+                    w.WriteLine("typed");
+                });
+                writer.Start();
+                Assert.Equal("typed", Console.In.ReadLine());
+                writer.Join();
+            }
+            finally
+            {
+                Console.SetIn(stdin);
             }
         },
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, null),
