@@ -27,7 +27,7 @@ public static class KernelTargets
     /// <c>--kernel [--runs N] [--quick] [--parked 1000,10000]</c>. Each case is warmed up once, then
     /// measured N times (default 5; <c>--quick</c>: 3 runs and smaller counts); tables go to stdout,
     /// progress to stderr. <c>--parked</c> runs only the parked-fiber measurement, once per count.
-    /// (<c>--parked-child N</c> is internal: one count's runs, in a fresh process.)
+    /// (<c>--parked-child N [--churn-mb M] [--futex-slots S]</c> is internal: one count's runs, in a fresh process.)
     /// </summary>
     /// <returns>0, or 2 for a bad option.</returns>
     public static int Run(string[] args)
@@ -36,6 +36,8 @@ public static class KernelTargets
         int? runsOption = null;
         int[]? parkedCounts = null;
         int? parkedChild = null;
+        int churnMb = 0;
+        int? futexSlots = null;
         for (int i = 1; i < args.Length; i++)
         {
             switch (args[i])
@@ -44,6 +46,8 @@ public static class KernelTargets
                 case "--runs" when i + 1 < args.Length: runsOption = ParseInt(args[++i]); break;
                 case "--parked" when i + 1 < args.Length: parkedCounts = [.. args[++i].Split(',').Select(ParseInt)]; break;
                 case "--parked-child" when i + 1 < args.Length: parkedChild = ParseInt(args[++i]); break;
+                case "--churn-mb" when i + 1 < args.Length: churnMb = ParseInt(args[++i]); break;
+                case "--futex-slots" when i + 1 < args.Length: futexSlots = ParseInt(args[++i]); break;
                 default:
                     Console.Error.WriteLine($"--kernel: unknown option '{args[i]}' (--runs N, --quick, --parked 1000,10000)");
                     return 2;
@@ -51,7 +55,7 @@ public static class KernelTargets
         }
         int runs = runsOption ?? (quick ? 3 : 5);
         if (parkedChild is int childCount)
-            return ParkedChild(childCount, runs);
+            return ParkedChild(childCount, runs, churnMb, futexSlots);
         int spawnCount = quick ? 1_000 : 5_000;
         TimeSpan idle = TimeSpan.FromSeconds(quick ? 2 : 10);
 
@@ -226,44 +230,122 @@ public static class KernelTargets
     /// parked fiber. A fresh process per count keeps an earlier count, or another measurement, from
     /// having filled those pools.
     /// </remarks>
-    private static List<double[]> ParkedInChild(int count, int runs)
+    private static List<double[]> ParkedInChild(int count, int runs) => RunParkedChild(count, runs).Runs;
+
+    /// <summary>What one <c>--parked-child</c> process reported.</summary>
+    /// <param name="Runs">Per run, the cold one first: the values of <see cref="ParkOnce"/>.</param>
+    /// <param name="GcBaselineMs">Median forced gen0 pause in the child before any <c>Fiber.Run</c>.</param>
+    /// <param name="GcInfo">The child's GC settings in effect (server, concurrent, heaps, gen0 max budget).</param>
+    /// <param name="FutexSlots">The child's private futex hash slots (see <see cref="FutexHash"/>; -1: unsupported).</param>
+    internal sealed record ParkedChildResult(List<double[]> Runs, double GcBaselineMs, string GcInfo, int FutexSlots);
+
+    /// <summary>
+    /// Runs <see cref="ParkedChild"/> in a fresh process, with <paramref name="environment"/> changes
+    /// (a null value removes the variable), and returns what it reported. <paramref name="futexSlots"/>
+    /// resizes the child's private futex hash first.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The child failed; the message ends with its output and the tail of its stderr.</exception>
+    internal static ParkedChildResult RunParkedChild(int count, int runs, IReadOnlyDictionary<string, string?>? environment = null, int churnMb = 0, int? futexSlots = null)
     {
-        var psi = new ProcessStartInfo { FileName = Environment.ProcessPath!, RedirectStandardOutput = true, UseShellExecute = false };
+        var psi = new ProcessStartInfo
+        {
+            FileName = Environment.ProcessPath!, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
+        };
         if (Path.GetFileNameWithoutExtension(psi.FileName) == "dotnet")   // launched as `dotnet x.dll`
             psi.ArgumentList.Add(Assembly.GetEntryAssembly()!.Location);
-        foreach (string a in (string[])["--kernel", "--parked-child", Invariant($"{count}"), "--runs", Invariant($"{runs}")])
+        foreach (string a in (string[])["--kernel", "--parked-child", Invariant($"{count}"), "--runs", Invariant($"{runs}"), "--churn-mb", Invariant($"{churnMb}")])
             psi.ArgumentList.Add(a);
+        if (futexSlots is int slots)
+        {
+            psi.ArgumentList.Add("--futex-slots");
+            psi.ArgumentList.Add(Invariant($"{slots}"));
+        }
+        foreach ((string name, string? value) in environment ?? new Dictionary<string, string?>())
+        {
+            if (value is null)
+                psi.Environment.Remove(name);
+            else
+                psi.Environment[name] = value;
+        }
         using Process p = Process.Start(psi)!;
+        // The child's progress is passed through as it comes; its tail goes into a failure's message.
+        var stderrTail = new Queue<string>();
+        p.ErrorDataReceived += (_, e) =>
+        {
+            if (e.Data is null)
+                return;
+            Console.Error.WriteLine(e.Data);
+            lock (stderrTail)
+            {
+                stderrTail.Enqueue(e.Data);
+                if (stderrTail.Count > 30)
+                    stderrTail.Dequeue();
+            }
+        };
+        p.BeginErrorReadLine();
         string output = p.StandardOutput.ReadToEnd();
         p.WaitForExit();
-        List<double[]> results =
-        [
-            .. output.Split('\n').Where(l => l.StartsWith("RUN ", StringComparison.Ordinal))
-                .Select(l => l["RUN ".Length..].Split(' ').Select(v => double.Parse(v, CultureInfo.InvariantCulture)).ToArray()),
-        ];
+        string[] lines = output.Split('\n');
+        List<double[]> results = [.. lines.Where(l => l.StartsWith("RUN ", StringComparison.Ordinal)).Select(l => Doubles(l["RUN ".Length..]))];
         if (p.ExitCode != 0 || results.Count != runs + 1)
-            throw new InvalidOperationException(Invariant($"--parked-child {count} failed (exit {p.ExitCode}): {output}"));
-        return results;
+        {
+            string tail;
+            lock (stderrTail)
+                tail = string.Join('\n', stderrTail);
+            throw new InvalidOperationException(Invariant($"--parked-child {count} failed (exit {p.ExitCode}): {output}\nstderr (tail):\n{tail}"));
+        }
+        string? baseline = lines.FirstOrDefault(l => l.StartsWith("BASE ", StringComparison.Ordinal));
+        string gcInfo = lines.FirstOrDefault(l => l.StartsWith("GCINFO ", StringComparison.Ordinal))?["GCINFO ".Length..].Trim() ?? "";
+        string? futex = lines.FirstOrDefault(l => l.StartsWith("FUTEX ", StringComparison.Ordinal));
+        return new ParkedChildResult(results, baseline is null ? double.NaN : Doubles(baseline["BASE ".Length..])[0], gcInfo,
+            futex is null ? -1 : int.Parse(futex["FUTEX ".Length..].Trim(), CultureInfo.InvariantCulture));
+
+        static double[] Doubles(string values) =>
+            [.. values.Trim().Split(' ').Select(v => double.Parse(v, CultureInfo.InvariantCulture))];
     }
 
-    /// <summary>The child: one cold run and <paramref name="runs"/> more at one count, a "RUN park rss gc" line each.</summary>
-    private static int ParkedChild(int count, int runs)
+    /// <summary>
+    /// The child: one cold run and <paramref name="runs"/> more at one count, a "RUN ..." line each (the
+    /// values of <see cref="ParkOnce"/>), after a "BASE gen0-ms" line (no fibers yet), a "GCINFO" line and
+    /// a "FUTEX slots" line (after resizing the private futex hash to <paramref name="futexSlots"/>, if given).
+    /// </summary>
+    private static int ParkedChild(int count, int runs, int churnMb, int? futexSlots)
     {
-        ParkOnce(8);   // JIT the path with a handful of fibers, so the cold run's RSS is mostly the fibers'
+        if (futexSlots is int slots)
+            FutexHash.SetSlotsTo(slots);
+        Console.WriteLine(Invariant($"FUTEX {FutexHash.Slots()}"));
+        Console.WriteLine("BASE " + Gen0PauseMs().ToString("R", CultureInfo.InvariantCulture));
+        IReadOnlyDictionary<string, object> gc = GC.GetConfigurationVariables();
+        Console.WriteLine("GCINFO " + string.Join(' ', ((string[])["ServerGC", "ConcurrentGC", "HeapCount", "GCGen0MaxBudget"])
+            .Select(k => Invariant($"{k}={(gc.TryGetValue(k, out object? v) ? v : "-")}"))));
+        ParkOnce(8, 0);   // JIT the path with a handful of fibers, so the cold run's RSS is mostly the fibers'
         Console.Error.WriteLine(Invariant($"parked {count:N0}: cold run ..."));
-        List<double[]> results = [ParkOnce(count), .. Sample(Invariant($"parked {count:N0}"), runs, warmUp: false, () => ParkOnce(count))[0]];
-        foreach (double[] r in results)
-            Console.WriteLine("RUN " + string.Join(' ', r.Select(v => v.ToString("R", CultureInfo.InvariantCulture))));
+        // Each run's line as soon as it is done, so a child killed in a later run still shows the earlier ones.
+        Report(ParkOnce(count, churnMb));
+        Sample(Invariant($"parked {count:N0}"), runs, warmUp: false, () => Report(ParkOnce(count, churnMb)));
         return 0;
+
+        static double[] Report(double[] r)
+        {
+            Console.WriteLine("RUN " + string.Join(' ', r.Select(v => v.ToString("R", CultureInfo.InvariantCulture))));
+            return r;
+        }
     }
 
-    /// <returns>µs per fiber from first spawn until all are parked, RSS KiB per parked fiber, gen0 GC pause ms.</returns>
-    private static double[] ParkOnce(int count) => Fiber.Run(() =>
+    /// <returns>
+    /// µs per fiber from first spawn until all are parked, RSS KiB per parked fiber, gen0 GC pause ms;
+    /// then, per parked fiber, memory mappings added, OS threads added and system-wide KernelStack KiB
+    /// added (all three near 0 after the cold run: the threads are pooled); then, with
+    /// <paramref name="churnMb"/> &gt; 0, the gen0 collections and the ms taken to allocate that many MB
+    /// of small garbage with the fibers parked (else NaN).
+    /// </returns>
+    private static double[] ParkOnce(int count, int churnMb) => Fiber.Run(() =>
     {
         var ev = new FiberEvent();
         GC.Collect();
         GC.WaitForPendingFinalizers();
         GC.Collect();
+        long mapsBefore = MapCount(), threadsBefore = ProcStatusKib("Threads:"), kernelStackBefore = KernelStackKib();
         long rssBefore = VmRssKib();
         long start = Stopwatch.GetTimestamp();
         var fibers = new Fiber[count];
@@ -281,14 +363,48 @@ public static class KernelTargets
         }
         double parkUs = Stopwatch.GetElapsedTime(start).TotalMicroseconds / count;
         double rssKib = (VmRssKib() - rssBefore) / (double)count;
+        double mapsPerFiber = (MapCount() - mapsBefore) / (double)count;
+        double threadsPerFiber = (ProcStatusKib("Threads:") - threadsBefore) / (double)count;
+        double kernelStackKib = (KernelStackKib() - kernelStackBefore) / (double)count;
         double gcMs = Gen0PauseMs();
+        (double churnGen0, double churnMs) = churnMb > 0 ? Churn(churnMb) : (double.NaN, double.NaN);
         ev.Set();
         foreach (Fiber f in fibers)
             f.Join();
-        return new[] { parkUs, rssKib, gcMs };
+        return new[] { parkUs, rssKib, gcMs, mapsPerFiber, threadsPerFiber, kernelStackKib, churnGen0, churnMs };
     });
 
-    private static double Gen0PauseMs()
+    /// <summary>Allocates <paramref name="mb"/> MB of 64-byte garbage; returns the gen0 collections it caused and the ms it took.</summary>
+    private static (double Gen0, double Ms) Churn(int mb)
+    {
+        int before = GC.CollectionCount(0);
+        long start = Stopwatch.GetTimestamp();
+        object? keep = null;
+        for (long i = 0, n = mb * 1024L * 1024 / 64; i < n; i++)
+            keep = new byte[40];   // 24-byte array header + 40 = 64 bytes
+        GC.KeepAlive(keep);
+        return (GC.CollectionCount(0) - before, Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+    }
+
+    /// <summary>Lines of /proc/self/maps (one per memory mapping), counted without building strings.</summary>
+    private static long MapCount()
+    {
+        using var maps = new FileStream("/proc/self/maps", FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1, FileOptions.None);
+        var buffer = new byte[1 << 16];
+        long lines = 0;
+        for (int n; (n = maps.Read(buffer)) > 0;)
+            lines += buffer.AsSpan(0, n).Count((byte)'\n');
+        return lines;
+    }
+
+    /// <summary>The system-wide KernelStack of /proc/meminfo, KiB (kernel memory per thread that RSS does not show).</summary>
+    private static long KernelStackKib()
+    {
+        string line = File.ReadLines("/proc/meminfo").First(l => l.StartsWith("KernelStack:", StringComparison.Ordinal));
+        return long.Parse(line["KernelStack:".Length..].Trim().Split(' ')[0], CultureInfo.InvariantCulture);
+    }
+
+    internal static double Gen0PauseMs()
     {
         var pauses = new double[5];
         for (int i = 0; i < pauses.Length; i++)
@@ -301,10 +417,13 @@ public static class KernelTargets
         return Median(pauses);
     }
 
-    private static long VmRssKib()
+    private static long VmRssKib() => ProcStatusKib("VmRSS:");
+
+    /// <summary>The first number of a /proc/self/status line (KiB for VmRSS, a count for Threads).</summary>
+    private static long ProcStatusKib(string key)
     {
-        string line = File.ReadLines("/proc/self/status").First(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
-        return long.Parse(line["VmRSS:".Length..].Trim().Split(' ')[0], CultureInfo.InvariantCulture);
+        string line = File.ReadLines("/proc/self/status").First(l => l.StartsWith(key, StringComparison.Ordinal));
+        return long.Parse(line[key.Length..].Trim().Split(' ')[0], CultureInfo.InvariantCulture);
     }
 
     // ---- 4. idle CPU --------------------------------------------------------------------------
@@ -388,7 +507,7 @@ public static class KernelTargets
     }
 
     /// <summary>Markdown-shaped, padded so it also reads as plain text; the first column left-aligned, the rest right.</summary>
-    private static void PrintTable(string[] headers, List<string[]> rows)
+    internal static void PrintTable(string[] headers, List<string[]> rows)
     {
         int[] widths = [.. headers.Select((h, i) => rows.Select(r => r[i].Length).Append(h.Length).Max())];
         string Line(string[] cells) =>
@@ -400,20 +519,20 @@ public static class KernelTargets
     }
 
     /// <summary>Three significant figures or so, whatever the magnitude.</summary>
-    private static string F(double v) =>
+    internal static string F(double v) =>
         double.IsNaN(v) ? "-" : v.ToString(Math.Abs(v) >= 100 ? "N0" : Math.Abs(v) >= 10 ? "0.0" : "0.00", CultureInfo.InvariantCulture);
 
-    private static int ParseInt(string s) => int.Parse(s, NumberStyles.AllowThousands, CultureInfo.InvariantCulture);
+    internal static int ParseInt(string s) => int.Parse(s, NumberStyles.AllowThousands, CultureInfo.InvariantCulture);
 
-    private static double Median(double[] xs)
+    internal static double Median(double[] xs)
     {
         double[] s = [.. xs.Order()];
         return s.Length == 0 ? double.NaN : s.Length % 2 == 1 ? s[s.Length / 2] : (s[s.Length / 2 - 1] + s[s.Length / 2]) / 2;
     }
 
-    private static double Min(double[] xs) => xs.Length == 0 ? double.NaN : xs.Min();
+    internal static double Min(double[] xs) => xs.Length == 0 ? double.NaN : xs.Min();
 
     /// <summary>Other processes share the CPUs; the load average says how much (Linux only).</summary>
-    private static string LoadAverage(string when) =>
+    internal static string LoadAverage(string when) =>
         File.Exists("/proc/loadavg") ? $"load average {when}: {string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3))}" : "";
 }
