@@ -117,6 +117,15 @@ THREDO_API int thredo_parker_wait(thredo_parker *parker, int64_t timeout_ns);
  * which is how the kernel spins adaptively (it knows when spinning pays). */
 THREDO_API int thredo_parker_try_take(thredo_parker *parker);
 
+/* Size the process's futex hash for `waiters` threads asleep in parkers at once.
+ * From Linux 6.16 a process gets a private futex hash sized by its CPU count
+ * (16 slots on 2 CPUs) and every wake scans its bucket, so 100k parked fibers
+ * made each wake ~10x slower (docs/scaling.md). Grows the private hash to the
+ * next power of two >= waiters, at most 131072 slots (8 MiB); never shrinks it.
+ * Returns the slots now in use, 0 if the process uses the global hash (left
+ * alone), or -errno (-EINVAL before Linux 6.16, -ENOSYS off Linux). Any thread. */
+THREDO_API int thredo_futex_hash_reserve(int64_t waiters);
+
 /* The baton switch: wake `target`, then wait on `self` until handed the baton
  * again. Equivalent to wake(target) + wait(self, -1) in one call. Returns 0. */
 THREDO_API int thredo_baton_switch(thredo_parker *self, thredo_parker *target);

@@ -22,6 +22,7 @@
 #include <limits.h>
 #include <linux/futex.h>
 #include <stdatomic.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -147,4 +148,28 @@ int thredo_baton_switch(thredo_parker *self, thredo_parker *target)
         return -EINVAL;
     thredo_parker_wake(target);
     return thredo_parker_wait(self, -1);
+}
+
+#ifndef PR_FUTEX_HASH
+#define PR_FUTEX_HASH 78
+#define PR_FUTEX_HASH_SET_SLOTS 1
+#define PR_FUTEX_HASH_GET_SLOTS 2
+#endif
+#define FUTEX_HASH_MAX_SLOTS 131072
+
+int thredo_futex_hash_reserve(int64_t waiters)
+{
+    int slots = prctl(PR_FUTEX_HASH, PR_FUTEX_HASH_GET_SLOTS, 0, 0, 0);
+    if (slots < 0)
+        return -errno;
+    if (slots == 0)
+        return 0; /* the global hash: sized by the kernel, not ours to change */
+    int64_t want = 16;
+    while (want < waiters && want < FUTEX_HASH_MAX_SLOTS)
+        want *= 2;
+    if (want <= slots)
+        return slots;
+    if (prctl(PR_FUTEX_HASH, PR_FUTEX_HASH_SET_SLOTS, (unsigned long)want, 0, 0) != 0)
+        return -errno;
+    return (int)want;
 }

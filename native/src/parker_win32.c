@@ -125,3 +125,9 @@ int thredo_baton_switch(thredo_parker *self, thredo_parker *target)
     thredo_parker_wake(target);
     return thredo_parker_wait(self, -1);
 }
+
+int thredo_futex_hash_reserve(int64_t waiters)
+{
+    (void)waiters;
+    return -ENOSYS; /* WaitOnAddress hashes in user mode; nothing to size */
+}

@@ -21,6 +21,13 @@ internal sealed class ParkerHandle : SafeHandle
         return parker;
     }
 
+    /// <summary>
+    /// Sizes the OS structure that parked threads sleep in for <paramref name="waiters"/> of them
+    /// (Linux 6.16+: the process's private futex hash). Returns the slots now in use, or 0 or less
+    /// where there is nothing to size.
+    /// </summary>
+    internal static int ReserveWaiters(long waiters) => ThredoNative.thredo_futex_hash_reserve(waiters);
+
     /// <summary>Changes the spin budget, in iterations.</summary>
     internal void SetSpin(uint spin) => ThredoNative.thredo_parker_set_spin(this, spin);
 

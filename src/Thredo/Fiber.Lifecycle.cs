@@ -153,7 +153,7 @@ public partial class Fiber
     }
 
     private void ReportUnjoinedFailure(Exception failure) =>
-        Console.Error.WriteLine($"Thredo: fiber {Id} '{Name}' failed and nobody is joining it:{Environment.NewLine}{failure}");
+        Runtime.Report($"Thredo: fiber {Id} '{Name}' failed and nobody is joining it:{Environment.NewLine}{failure}");
 
     /// <summary>Queues <paramref name="waiter"/> to be completed when this fiber ends; false if it has already ended.</summary>
     internal bool TryAddJoiner(Waiter waiter)

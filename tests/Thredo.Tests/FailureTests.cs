@@ -7,20 +7,10 @@ public class StderrCollection { }
 [Collection("stderr")]
 public class FailureTests
 {
-    private static string CaptureStderr(Action action)
-    {
-        var old = Console.Error;
-        var sw = new StringWriter();
-        Console.SetError(sw);
-        try { action(); }
-        finally { Console.SetError(old); }
-        return sw.ToString();
-    }
-
     [Fact]
     public void A_failure_nobody_joins_is_written_to_stderr_once_with_the_fiber_name()
     {
-        string err = CaptureStderr(() => K.Run(() =>
+        string err = StderrCapture.Of(() => K.Run(() =>
         {
             Fiber.Spawn(() => throw new InvalidDataException("lost?"), "orphan");
             Fiber.Sleep(K.Ms(5));
@@ -33,7 +23,7 @@ public class FailureTests
     [Fact]
     public void A_failure_someone_joins_is_not_reported_on_stderr()
     {
-        string err = CaptureStderr(() => K.Run(() =>
+        string err = StderrCapture.Of(() => K.Run(() =>
         {
             var f = Fiber.Spawn(() => { Fiber.Sleep(K.Ms(1)); throw new InvalidDataException(); });
             Assert.Throws<FiberFailedException>(f.Join);
@@ -44,7 +34,7 @@ public class FailureTests
     [Fact]
     public void A_fiber_holding_the_kernel_too_long_is_reported_when_LongBlockWarning_is_set()
     {
-        string err = CaptureStderr(() => Fiber.Run(() => K.Compute(300), new FiberOptions { LongBlockWarning = K.Ms(50) }));
+        string err = StderrCapture.Of(() => Fiber.Run(() => K.Compute(300), new FiberOptions { LongBlockWarning = K.Ms(50) }));
         Assert.Contains("'main' has held its kernel", err);
     }
 

@@ -26,7 +26,7 @@ internal sealed class FiberRuntime : IDisposable
     internal readonly LongBlockWatch? Watch;                  // FiberOptions.LongBlockWarning
     internal readonly ForeignBlockWatch? ForeignWatch;        // FiberOptions.ForeignBlockHandoff
     internal Action<string> Report = Console.Error.WriteLine;  // where diagnostics go (tests listen here)
-    internal Exception? InjectedThreadFailure;                // tests only: the next thread start fails with this, as at an OS limit
+    internal int InjectedThreadFailures;                      // tests only: this many thread starts fail next, as at an OS limit
     private KernelHost[] _hosts = [];                         // one per kernel while RunKernels runs; freed last
 
     internal FiberRuntime(FiberOptions options)

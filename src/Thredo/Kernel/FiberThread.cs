@@ -15,6 +15,9 @@ internal sealed class FiberThread : IBatonHolder
     /// <summary>The fiber this thread is assigned to run, or null while pooled.</summary>
     internal Fiber? Fiber;
 
+    /// <summary>True while idle in its pool; guarded by the pool's lock.</summary>
+    internal bool Pooled;
+
     /// <summary>The OS thread id, for <see cref="ForeignBlockWatch"/> to ask whether it is asleep; 0 until the thread runs.</summary>
     internal volatile int Tid;
 
@@ -23,6 +26,7 @@ internal sealed class FiberThread : IBatonHolder
     internal FiberThread(FiberThreadPool pool, int stackSize)
     {
         _pool = pool;
+        ThreadBudget.Take();
         Parker = ParkerHandle.Create();
         try
         {
@@ -31,6 +35,7 @@ internal sealed class FiberThread : IBatonHolder
         catch (Exception e) when (e is OutOfMemoryException or ThreadStartException)
         {
             Parker.Dispose();
+            ThreadBudget.Give();
             throw ThreadLimits.Read().Diagnose(e);
         }
     }
@@ -63,5 +68,6 @@ internal sealed class FiberThread : IBatonHolder
             }
         }
         Parker.Dispose();
+        ThreadBudget.Give();
     }
 }

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 
 namespace Thredo.Kernel;
 
@@ -9,7 +10,11 @@ namespace Thredo.Kernel;
 internal sealed class FiberThreadPool
 {
     private static readonly ConcurrentDictionary<int, FiberThreadPool> Pools = new();
+    // Idle threads, newest on top. A retired thread stays in the stack until it surfaces (dropping it
+    // in place would cost O(n) per retirement, quadratic when 100k threads time out together), so
+    // FiberThread.Pooled says who is really idle and _idleCount how many.
     private readonly Stack<FiberThread> _idle = new();
+    private int _idleCount;
     private readonly Lock _lock = new();
     private readonly int _stackSize;
 
@@ -38,8 +43,14 @@ internal sealed class FiberThreadPool
         int idle;
         lock (_lock)
         {
-            _idle.TryPop(out thread);
-            idle = _idle.Count;
+            while (_idle.TryPop(out thread) && !thread.Pooled)
+                thread = null;
+            if (thread is not null)
+            {
+                thread.Pooled = false;
+                _idleCount--;
+            }
+            idle = _idleCount;
         }
         thread ??= new FiberThread(this, _stackSize);
         thread.Fiber = fiber;
@@ -56,7 +67,7 @@ internal sealed class FiberThreadPool
             {
                 lock (_lock)
                 {
-                    if (_idle.Count >= Reserve)
+                    if (_idleCount >= Reserve)
                         return;
                 }
                 Return(new FiberThread(this, _stackSize));
@@ -75,7 +86,12 @@ internal sealed class FiberThreadPool
     internal void Return(FiberThread thread)
     {
         lock (_lock)
+        {
+            Debug.Assert(!thread.Pooled, "a thread returned to the pool twice");
+            thread.Pooled = true;
+            _idleCount++;
             _idle.Push(thread);
+        }
     }
 
     /// <summary>
@@ -86,11 +102,18 @@ internal sealed class FiberThreadPool
     {
         lock (_lock)
         {
-            if (thread.Fiber is not null || !_idle.Contains(thread))
+            if (thread.Fiber is not null || !thread.Pooled)
                 return false;
-            var keep = _idle.Where(t => t != thread).Reverse().ToArray();
-            _idle.Clear();
-            foreach (var t in keep) _idle.Push(t);
+            thread.Pooled = false;   // its stack entry is skipped when it surfaces
+            _idleCount--;
+            if (_idle.Count > 2 * _idleCount + Reserve)
+            {
+                // Mostly retired entries: compact, amortized O(1) per retirement.
+                var keep = _idle.Where(t => t.Pooled).Reverse().ToArray();
+                _idle.Clear();
+                foreach (var t in keep)
+                    _idle.Push(t);
+            }
             return true;
         }
     }

@@ -204,8 +204,8 @@ internal sealed partial class Kernel
             if (next is null)
                 GiveBatonToHostLocked();   // the host idles for the kernel; the watchdog never does
         }
-        if (next is not null)
-            Dispatch(Host, Leave.Away, next);
+        if (next is not null && !Dispatch(Host, Leave.Away, next, out _))
+            HandOff(Host, Leave.Away);   // it could get no thread: the next one, or the host
         return true;
     }
 

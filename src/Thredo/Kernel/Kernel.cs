@@ -285,8 +285,9 @@ internal sealed partial class Kernel : IDisposable
     /// </summary>
     internal Fiber? HandOff(IBatonHolder self, Leave how, Fiber? picked = null)
     {
-        if (picked is not null)
-            return Dispatch(self, how, picked);
+        Fiber? inline;
+        if (picked is not null && Dispatch(self, how, picked, out inline))
+            return inline;
         while (true)
         {
             // Phase 1: timers and I/O that are due, even under load.
@@ -309,7 +310,11 @@ internal sealed partial class Kernel : IDisposable
                 }
             }
             if (next is not null)
-                return Dispatch(self, how, next);
+            {
+                if (Dispatch(self, how, next, out inline))
+                    return inline;
+                continue;
+            }
 
             // Phase 3: nothing runnable here: take a never-started fiber from a busy kernel.
             long retryStealAt = long.MaxValue;
@@ -320,7 +325,9 @@ internal sealed partial class Kernel : IDisposable
                     _polling = false;
                     StartRunningLocked(stolen);
                 }
-                return Dispatch(self, how, stolen);
+                if (Dispatch(self, how, stolen, out inline))
+                    return inline;
+                continue;
             }
 
             // Phase 4: idle: sleep in the poller until the nearest timer, I/O or a wake; or report a deadlock.
@@ -337,9 +344,15 @@ internal sealed partial class Kernel : IDisposable
         return null;
     }
 
-    /// <summary>Hands the baton to <paramref name="next"/> (already marked running), binding it to a thread if it has none.</summary>
-    private Fiber? Dispatch(IBatonHolder self, Leave how, Fiber next)
+    /// <summary>
+    /// Hands the baton to <paramref name="next"/> (already marked running), binding it to a thread if it
+    /// has none; <paramref name="inline"/> is what <see cref="HandOff"/> returns. False if no thread could
+    /// be had: <paramref name="next"/> has failed with <see cref="FiberLimitException"/>, the caller
+    /// still holds the baton and picks again (a loop, not a recursion: at a limit thousands fail in a row).
+    /// </summary>
+    private bool Dispatch(IBatonHolder self, Leave how, Fiber next, out Fiber? inline)
     {
+        inline = null;
         Holder = next.Native is null ? next.Thread : NativeHost;
         if (next.IsFresh)
         {
@@ -347,29 +360,30 @@ internal sealed partial class Kernel : IDisposable
             {
                 next.Thread = (FiberThread)self;   // run it inline: no thread hop at all
                 Holder = self;
-                return next;
+                inline = next;
+                return true;
             }
             try
             {
-                if (Runtime.InjectedThreadFailure is not null)
-                    throw ThreadLimits.Read().Diagnose(Interlocked.Exchange(ref Runtime.InjectedThreadFailure, null)!);
+                if (Volatile.Read(ref Runtime.InjectedThreadFailures) > 0 && Interlocked.Decrement(ref Runtime.InjectedThreadFailures) >= 0)
+                    throw ThreadLimits.AtStart.Diagnose(new InvalidOperationException("Thread failed to start (injected by a test)."));
                 next.Thread = Runtime.Threads.Rent(next);
             }
             catch (FiberLimitException e)
             {
                 // No thread to run it on: it fails where it would have started, and the baton goes on.
                 next.Finish(e);
-                return HandOff(self, how);
+                return false;
             }
             Holder = next.Thread;
         }
         IBatonHolder target = Holder!;
         if (target == self)
-            return null;
+            return true;
         target.Parker.Wake();
         if (how == Leave.Park)
             WaitForBaton(self);
-        return null;
+        return true;
     }
 
     /// <summary>The caller waits until handed the baton: fiber threads spin adaptively first, hosts sleep at once.</summary>

@@ -50,7 +50,7 @@ internal sealed class LongBlockWatch : IDisposable
             if (held >= _limit && !_reported[i])
             {
                 _reported[i] = true;
-                Console.Error.WriteLine($"Thredo: fiber {running!.Id} '{running.Name}' has held its kernel for {held.TotalMilliseconds:F0} ms without blocking (LongBlockWarning {_limit.TotalMilliseconds:F0} ms); other fibers of the kernel are starved.");
+                _kernels[i].Runtime.Report($"Thredo: fiber {running!.Id} '{running.Name}' has held its kernel for {held.TotalMilliseconds:F0} ms without blocking (LongBlockWarning {_limit.TotalMilliseconds:F0} ms); other fibers of the kernel are starved.");
             }
         }
     }

@@ -91,7 +91,7 @@ internal sealed class NativeFiberHost : IBatonHolder, IDisposable
                     return -ENOENT;
                 return Call(fiber, address, callback, request.Argument);
             default:
-                Console.Error.WriteLine($"Thredo: native fiber {fiber.Id} made unknown request {(int)request.Kind}.");
+                _kernel.Runtime.Report($"Thredo: native fiber {fiber.Id} made unknown request {(int)request.Kind}.");
                 return -EINVAL;
         }
     }
@@ -223,7 +223,7 @@ internal sealed class NativeFiberHost : IBatonHolder, IDisposable
         {
             if (Helper.State != FiberState.Completed)
             {
-                Console.Error.WriteLine($"Thredo: managed callback for native fiber {Fiber.Id} failed: {Helper.Exception}");
+                Fiber.Runtime.Report($"Thredo: managed callback for native fiber {Fiber.Id} failed: {Helper.Exception}");
                 return -EIO;
             }
             NativeRequest.WriteValue(request, Helper.Result);

@@ -44,23 +44,22 @@ internal sealed record ThreadLimits(long? ThreadsMax, long? PidMax, long? MaxMap
     }
 
     /// <summary>
-    /// The exception for a thread that failed to start with <paramref name="failure"/>: the limit
-    /// closest to exhaustion (usage within 1% or 64 of it), or a general one if none is.
+    /// The exception for a thread that failed to start (or was refused by <see cref="ThreadBudget"/>)
+    /// with <paramref name="failure"/>: the limit with the least room left, if that is within the
+    /// budget's margin, or a general one if no limit is near.
     /// </summary>
     internal FiberLimitException Diagnose(Exception failure)
     {
-        (string Name, long? Value, long? Used, string Raise)[] limits =
+        (string Name, long? Value, long? Used, long? Room, string Raise)[] limits =
         [
-            ("vm.max_map_count", MaxMapCount, Mappings, "sysctl -w vm.max_map_count=N, or a file in /etc/sysctl.d"),
-            ("kernel.threads-max", ThreadsMax, Threads, "sysctl -w kernel.threads-max=N"),
-            ("kernel.pid_max", PidMax, Threads, "sysctl -w kernel.pid_max=N (each thread takes a process id)"),
-            ("ulimit -u (RLIMIT_NPROC)", MaxProcesses, Threads, "ulimit -u N, or LimitNPROC= / TasksMax= in a systemd unit"),
+            ("vm.max_map_count", MaxMapCount, Mappings, (MaxMapCount - Mappings) / MappingsPerThread, "sysctl -w vm.max_map_count=N, or a file in /etc/sysctl.d"),
+            ("kernel.threads-max", ThreadsMax, Threads, ThreadsMax - Threads, "sysctl -w kernel.threads-max=N"),
+            ("kernel.pid_max", PidMax, Threads, PidMax - Threads, "sysctl -w kernel.pid_max=N (each thread takes a process id)"),
+            ("ulimit -u (RLIMIT_NPROC)", MaxProcesses, Threads, MaxProcesses - Threads, "ulimit -u N, or LimitNPROC= / TasksMax= in a systemd unit"),
         ];
-        foreach (var (name, value, used, raise) in limits)
-        {
-            if (value is long v && used is long u && u >= v - Math.Max(64, v / 100))
-                return new FiberLimitException(name, v, u, raise, failure);
-        }
+        var tightest = limits.Where(l => l.Room is not null).OrderBy(l => l.Room).FirstOrDefault();
+        if (tightest.Room is long room && room <= ThreadBudget.Margin + 64)
+            return new FiberLimitException(tightest.Name, tightest.Value, tightest.Used, tightest.Raise, failure);
         return new FiberLimitException(
             $"No OS thread could be started for a fiber ({failure.Message}). None of the Linux thread limits is exhausted " +
             $"(threads {Threads?.ToString(CultureInfo.InvariantCulture) ?? "?"} of kernel.threads-max {ThreadsMax?.ToString(CultureInfo.InvariantCulture) ?? "?"}, " +

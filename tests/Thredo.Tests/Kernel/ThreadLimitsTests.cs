@@ -59,11 +59,31 @@ public class ThreadLimitsTests
     public void A_fiber_whose_thread_cannot_start_fails_with_FiberLimitException_and_the_rest_run_on() =>
         K.RunOneKernel(() =>
         {
-            Fiber.Current.Runtime.InjectedThreadFailure = new OutOfMemoryException("Thread failed to start.");
+            Fiber.Current.Runtime.InjectedThreadFailures = 1;
             var starved = Fiber.Spawn(() => { }, "starved");
             var e = Assert.Throws<FiberFailedException>(starved.Join);   // main blocks: starved is dispatched to a new thread
             Assert.IsType<FiberLimitException>(e.InnerException);
             Assert.Equal(FiberState.Faulted, starved.State);
+            Assert.Equal(42, Fiber.Spawn(() => 42).Join());
+        });
+
+    [Fact]
+    public void Thousands_of_fibers_failing_for_a_limit_in_a_row_are_each_reported_and_the_kernel_goes_on() =>
+        K.RunOneKernel(() =>
+        {
+            // At a real limit every fresh fiber in the queue fails where it would start; the kernel
+            // must pick the next one in a loop (it once recursed per failure and overflowed its stack).
+            const int N = 20_000;
+            var fibers = new Fiber[N];
+            for (int i = 0; i < N; i++)
+                fibers[i] = Fiber.Spawn(() => { }, $"starved {i}");
+            int reported = 0;
+            Fiber.Current.Runtime.Report = _ => reported++;
+            Fiber.Current.Runtime.InjectedThreadFailures = N;
+            foreach (Fiber f in fibers)   // main blocks: every queued fiber is dispatched to a new thread
+                Assert.Throws<FiberFailedException>(f.Join);
+            Assert.Equal("", string.Join(",", fibers.Where(f => f.Exception is not FiberLimitException).Select(f => $"{f.Name} {f.State}").Take(5)));
+            Assert.True(reported >= N - 1, $"{reported} reported");   // failed before their join: each reported once
             Assert.Equal(42, Fiber.Spawn(() => 42).Join());
         });
 }

@@ -104,12 +104,8 @@ public class FiberServerFailureTests
     public void A_failing_handler_is_reported_once_with_its_client_and_the_server_goes_on()
     {
         var trace = new Trace();
-        var stderr = new StringWriter();
-        TextWriter old = Console.Error;
-        Console.SetError(stderr);
         string firstClient = "";
-        try
-        {
+        string report = StderrCapture.Of(() =>
             K.RunOneKernel(() =>
             {
                 FiberSocket listener = Net.Listen();
@@ -130,14 +126,8 @@ public class FiberServerFailureTests
                     trace.Add($"second client gets: {Encoding.UTF8.GetString(Net.ReceiveToEnd(second))}");
                 trace.Add($"server still {server.State}");
                 server.Cancel();
-            });
-        }
-        finally
-        {
-            Console.SetError(old);
-        }
+            }));
         trace.Is("first client sees end of stream: 0", "second client gets: fine", "server still Blocked");
-        string report = stderr.ToString();
         Assert.Equal(1, CountOf(report, "handler bug"));
         Assert.Contains($"client {firstClient}", report, StringComparison.Ordinal);
     }
