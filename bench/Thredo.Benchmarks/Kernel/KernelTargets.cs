@@ -359,6 +359,13 @@ public static class KernelTargets
                 next++;
             if (next == count)
                 break;
+            if (fibers[next].Exception is FiberLimitException limit)
+            {
+                // A limit below `count`: say which, as a user would see it, instead of waiting forever.
+                Console.Error.WriteLine(Invariant($"parked {next:N0} of {count:N0}, then: {limit.Message}"));
+                ev.Set();
+                Environment.Exit(3);
+            }
             Fiber.Sleep(TimeSpan.FromMilliseconds(1));
         }
         double parkUs = Stopwatch.GetElapsedTime(start).TotalMicroseconds / count;
