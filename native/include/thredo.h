@@ -11,7 +11,11 @@
  *               unless the fiber is cancelled again). Return soon, cleaning up.
  *   -ETIMEDOUT  a timeout scope (thredo_timeout_push) of the fiber expired.
  *   -EPERM      called off a native fiber.
+ *   -EIO        the kernel could not serve the request (it reports why on stderr).
  *   others      from the underlying system call (-ECONNRESET, -EBADF, ...).
+ *
+ * Several fibers may wait on one descriptor; readiness wakes them in arrival order.
+ * Durations saturate: thredo_sleep_ms(INT64_MAX) sleeps until cancelled.
  *
  * Threads: only from the native fiber itself. Off a fiber, every call returns -EPERM
  * (thredo_current and thredo_cancelled return 0).

@@ -126,6 +126,12 @@ THREDO_API int thredo_parker_try_take(thredo_parker *parker);
  * alone), or -errno (-EINVAL before Linux 6.16, -ENOSYS off Linux). Any thread. */
 THREDO_API int thredo_futex_hash_reserve(int64_t waiters);
 
+/* Start a detached OS thread running entry(arg) with a stack of stack_size bytes (0: the
+ * platform default). Returns 0, or -EAGAIN (a thread limit), -ENOMEM, -EINVAL. The thread
+ * ends when entry returns. For .NET, entry is an [UnmanagedCallersOnly] method: cheaper than
+ * Thread.Start (thread.c). */
+THREDO_API int thredo_thread_start(void (*entry)(void *), void *arg, size_t stack_size);
+
 /* The baton switch: wake `target`, then wait on `self` until handed the baton
  * again. Equivalent to wake(target) + wait(self, -1) in one call. Returns 0. */
 THREDO_API int thredo_baton_switch(thredo_parker *self, thredo_parker *target);

@@ -33,4 +33,29 @@ internal static class OsThread
         int close = stat.LastIndexOf(')');
         return close >= 0 && close + 2 < stat.Length && stat[close + 2] is 'S' or 'D';
     }
+
+    /// <summary>
+    /// Nanoseconds thread <paramref name="tid"/> has spent on a CPU or queued for one
+    /// (<c>/proc/self/task/&lt;tid&gt;/schedstat</c>): unchanged between two reads means it slept all the
+    /// time between them. -1 where unknown.
+    /// </summary>
+    internal static long ScheduledNanoseconds(int tid)
+    {
+        if (tid == 0 || !OperatingSystem.IsLinux())
+            return -1;
+        string text;
+        try
+        {
+            text = File.ReadAllText(string.Create(CultureInfo.InvariantCulture, $"/proc/self/task/{tid}/schedstat"));
+        }
+        catch (IOException)
+        {
+            return -1;
+        }
+        string[] fields = text.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        return fields.Length >= 2
+            && long.TryParse(fields[0], NumberStyles.Integer, CultureInfo.InvariantCulture, out long onCpu)
+            && long.TryParse(fields[1], NumberStyles.Integer, CultureInfo.InvariantCulture, out long queued)
+            ? onCpu + queued : -1;
+    }
 }

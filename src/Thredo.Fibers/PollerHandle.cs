@@ -60,9 +60,10 @@ internal sealed class PollerHandle : SafeHandle
     /// Arms <paramref name="fd"/> for one report of <paramref name="interest"/>, registering it if
     /// <paramref name="registered"/> is false. Tolerates a descriptor number that was closed and
     /// reused behind the caller's back (C code on native fibers closes its own descriptors): a modify
-    /// that finds nothing registers, a register that finds an entry modifies.
+    /// that finds nothing registers, a register that finds an entry modifies. Returns 0 or the errno
+    /// (EBADF: the descriptor is closed), never throws: the kernel undoes the wait it was arming.
     /// </summary>
-    internal void Arm(IntPtr fd, PollEvents interest, ulong token, bool registered)
+    internal int TryArm(IntPtr fd, PollEvents interest, ulong token, bool registered)
     {
         int r = registered
             ? ThredoNative.thredo_poller_modify(this, fd, (uint)interest, token)
@@ -71,7 +72,7 @@ internal sealed class PollerHandle : SafeHandle
             r = ThredoNative.thredo_poller_add(this, fd, (uint)interest, token);
         else if (r == -Errno.EEXIST && !registered)
             r = ThredoNative.thredo_poller_modify(this, fd, (uint)interest, token);
-        ThrowHelper.Check(r, registered ? "thredo_poller_modify" : "thredo_poller_add");
+        return r < 0 ? -r : 0;
     }
 
     /// <summary>Unregisters <paramref name="fd"/>; returns the negative errno instead of throwing.</summary>

@@ -33,6 +33,7 @@ internal static unsafe partial class ThredoNative
     [LibraryImport(Lib), SuppressGCTransition] internal static partial int thredo_parker_try_take(IntPtr parker);   // polled in spin loops: no GC transition
     [LibraryImport(Lib)] internal static partial int thredo_baton_switch(ParkerHandle self, ParkerHandle target);
     [LibraryImport(Lib)] internal static partial int thredo_futex_hash_reserve(long waiters);
+    [LibraryImport(Lib)] internal static partial int thredo_thread_start(delegate* unmanaged<IntPtr, void> entry, IntPtr arg, nuint stackSize);
 
     [LibraryImport(Lib)] internal static partial int thredo_poller_create(out PollerHandle poller);
     [LibraryImport(Lib)] internal static partial void thredo_poller_destroy(IntPtr poller);

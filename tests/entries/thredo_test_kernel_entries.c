@@ -107,3 +107,30 @@ ENTRY_API intptr_t thredo_test_yield_times(intptr_t n)
             return -1;
     return n;
 }
+
+/* Opens a timeout scope of INT64_MAX ms (in effect, none), sleeps 1 ms inside it; returns
+ * the first failing call's result, else 0. */
+ENTRY_API intptr_t thredo_test_huge_timeout(intptr_t unused)
+{
+    (void)unused;
+    int r = thredo_timeout_push(INT64_MAX);
+    if (r != 0)
+        return r;
+    r = thredo_sleep_ms(1);
+    int p = thredo_timeout_pop();
+    return r != 0 ? r : p;
+}
+
+/* Writes to fd until `n` bytes are written in 64 KiB pieces; returns n or a negative errno. */
+ENTRY_API intptr_t thredo_test_write_megabyte(intptr_t fd)
+{
+    static const char buf[65536];
+    int64_t total = 0;
+    while (total < (1 << 20)) {
+        int64_t w = thredo_write(fd, buf, sizeof buf);
+        if (w < 0)
+            return w;
+        total += w;
+    }
+    return total;
+}

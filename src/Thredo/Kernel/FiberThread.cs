@@ -28,15 +28,12 @@ internal sealed class FiberThread : IBatonHolder
         _pool = pool;
         ThreadBudget.Take();
         Parker = ParkerHandle.Create();
-        try
-        {
-            new Thread(Loop, stackSize) { IsBackground = true, Name = "thredo fiber" }.Start();
-        }
-        catch (Exception e) when (e is OutOfMemoryException or ThreadStartException)
+        int errno = NativeThread.TryStart(Loop, stackSize);
+        if (errno != 0)
         {
             Parker.Dispose();
             ThreadBudget.Give();
-            throw ThreadLimits.Read().Diagnose(e);
+            throw ThreadLimits.Read().Diagnose(ThrowHelper.IOError(errno, "thredo_thread_start"));
         }
     }
 
@@ -45,6 +42,7 @@ internal sealed class FiberThread : IBatonHolder
 
     private void Loop()
     {
+        Thread.CurrentThread.Name = "thredo fiber";
         Tid = OsThread.CurrentId();
         while (true)
         {

@@ -26,6 +26,8 @@ internal sealed class ForeignBlockWatch : IDisposable
     private readonly bool _captureStacks;                       // CaptureStacks: the report carries where it came back
     private readonly long[] _lastSwitches, _since;              // per kernel: hand-offs at the last look, and since when unchanged
     private readonly int[] _asleepLooks;                        // per kernel: consecutive looks that found the holder asleep
+    private readonly long[] _gcEpochAtFirstLook;                // per kernel: GcEpoch() when the first of them was taken
+    private readonly long[] _scheduledAtFirstLook;              // per kernel: the holder's OsThread.ScheduledNanoseconds then
     private readonly List<Fiber> _detached = [];                // handed off and not back yet (watchdog thread only)
     private readonly AutoResetEvent _wake = new(false);        // a kernel left its idle step
     private readonly Thread _thread;
@@ -44,6 +46,8 @@ internal sealed class ForeignBlockWatch : IDisposable
         _lastSwitches = new long[kernels.Length];
         _since = new long[kernels.Length];
         _asleepLooks = new int[kernels.Length];
+        _gcEpochAtFirstLook = new long[kernels.Length];
+        _scheduledAtFirstLook = new long[kernels.Length];
         _thread = new Thread(Loop, 256 * 1024) { IsBackground = true, Name = "thredo foreign-block watch" };
         _thread.Start();
     }
@@ -108,8 +112,20 @@ internal sealed class ForeignBlockWatch : IDisposable
             _asleepLooks[i] = 0;   // computing: not ours to hand off
             return true;
         }
-        if (++_asleepLooks[i] < 2)
+        // A thread the GC has suspended is asleep too, computing or not: a collection between the two
+        // looks voids them. Back in managed code after the read, this thread waits out a collection
+        // in progress, so its end shows in the epoch read here.
+        // And a thread that ran between two looks that found it asleep (GC suspensions, page-ins) was
+        // computing: its scheduled time moved.
+        long gcEpoch = GcEpoch();
+        long scheduled = OsThread.ScheduledNanoseconds(thread.Tid);
+        if (++_asleepLooks[i] < 2 || gcEpoch != _gcEpochAtFirstLook[i] || scheduled != _scheduledAtFirstLook[i])
+        {
+            _asleepLooks[i] = 1;
+            _gcEpochAtFirstLook[i] = gcEpoch;
+            _scheduledAtFirstLook[i] = scheduled;
             return true;
+        }
         _asleepLooks[i] = 0;
         if (k.DetachForeignBlocked(running!, switches))
         {
@@ -121,6 +137,9 @@ internal sealed class ForeignBlockWatch : IDisposable
         }
         return true;
     }
+
+    /// <summary>Changes with every garbage collection, begun or ended.</summary>
+    private static long GcEpoch() => GC.CollectionCount(0) + GC.GetTotalPauseDuration().Ticks;
 
     /// <summary>With LongBlockWarning: a fiber that stays away that long (a Monitor deadlock, a read that never returns) is reported once.</summary>
     private void ReportLongStays(long now)

@@ -3,38 +3,64 @@ using Thredo.Fibers;
 
 namespace Thredo.Kernel;
 
-// Descriptor readiness on the kernel's poller.
+// Descriptor readiness on the kernel's poller: the one registration used by sockets, pipes, files,
+// processes and native fibers.
 //
-// Discussion: registrations are level-triggered one-shot (see native/src/poller_epoll.c), one per
-// descriptor per kernel, with at most one reader and one writer waiting. Arming re-checks the
-// descriptor, so readiness that arrived between the failed try and the arm is not lost; a report
-// goes to the waiter(s) it matches, and the registration is re-armed for a waiter still waiting.
-// Error and hang-up complete both directions: the retried operation reports what happened.
+// Discussion: a registration is level-triggered one-shot (native/src/poller_epoll.c), one per
+// descriptor number per kernel, armed for exactly the directions someone waits on. Any number of
+// fibers may wait on one direction; a report wakes the first of them (the others stay armed, and
+// level triggering reports again if the woken one left data behind), while error or hang-up wakes
+// every waiter, whose retried operation then reports what happened. Arming re-checks the
+// descriptor, so readiness that arrived between a failed try and the arm is not lost.
+//
+// The state machine, all under the kernel lock:
+//   absent --BeginIoWait--> registered (waiters >= 1) --last waiter leaves--> registered, disarmed
+//   registered --CloseDescriptor--> absent: every waiter completes with IoClosed, the count drops
+//   an arm the OS refuses (descriptor closed behind our back) is undone before anyone sees it:
+//   the waiter is never queued, or, for waiters already queued, they complete as if broken.
+// Invariant: _ioWaiting is the number of waiters queued in all registrations (AssertIoLocked).
 internal sealed partial class Kernel
 {
     /// <summary>
     /// Registers <paramref name="fiber"/>'s wait for <paramref name="fd"/> without parking anyone: the
-    /// managed path parks the fiber's thread on it; a native fiber's host parks the native fiber.
+    /// managed path parks the fiber's thread on it; a native fiber's host parks the native fiber. Null,
+    /// with <paramref name="errno"/> set, if the OS refused the descriptor (EBADF: it is closed) or
+    /// <paramref name="owner"/> was closed first (EBADF too); nothing is left registered then.
     /// </summary>
-    internal Waiter BeginIoWait(Fiber fiber, IntPtr fd, PollEvents interest, string operation, object? source)
+    internal Waiter? BeginIoWait(Fiber fiber, IntPtr fd, PollEvents interest, string operation, object? source,
+                                 WatchedDescriptor? owner, out int errno)
     {
         Debug.Assert(interest is PollEvents.Readable or PollEvents.Writable);
         var waiter = new IoWaiter(fiber, interest) { Description = operation, Source = source };
         lock (Lock)
         {
+            // Checked under this lock: WatchedDescriptor.Close marks itself closed before it takes
+            // the lock to unregister, so a wait either sees it closed here or is found and woken there.
+            if (owner is { IsClosed: true })
+            {
+                errno = Errno.EBADF;
+                return null;
+            }
             if (!_io.TryGetValue(fd, out IoRegistration? reg))
             {
                 reg = new IoRegistration(this, fd, ++_nextToken);
                 _io.Add(fd, reg);
                 _ioByToken.Add(reg.Token, reg);
             }
-            ref IoWaiter? slot = ref reg.Slot(interest);
-            if (slot is not null)
-                throw new InvalidOperationException($"Another fiber is already waiting to {(interest == PollEvents.Readable ? "read from" : "write to")} this descriptor; one reader and one writer at a time.");
-            slot = waiter;
+            reg.Queue(interest).Add(waiter);
             waiter.Registration = reg;
             _ioWaiting++;
-            reg.ArmLocked();
+            errno = reg.ArmLocked();
+            if (errno != 0)
+            {
+                reg.Queue(interest).Remove(waiter);
+                _ioWaiting--;
+                if (!reg.HasWaiters)
+                    ForgetLocked(reg);
+                AssertIoLocked();
+                return null;
+            }
+            AssertIoLocked();
         }
         return waiter;
     }
@@ -48,33 +74,53 @@ internal sealed partial class Kernel
     }
 
     /// <summary>
-    /// Forgets <paramref name="fd"/> before it is closed: unregisters it from the poller and wakes any
+    /// Forgets <paramref name="fd"/> before it is closed: unregisters it from the poller and wakes every
     /// fiber waiting on it with <see cref="ObjectDisposedException"/>. Any thread.
     /// </summary>
     internal void CloseDescriptor(IntPtr fd)
     {
-        IoWaiter?[] waiters;
+        List<IoWaiter> waiters;
         lock (Lock)
         {
-            if (!_io.Remove(fd, out IoRegistration? reg))
+            if (!_io.TryGetValue(fd, out IoRegistration? reg))
                 return;
-            _ioByToken.Remove(reg.Token);
-            waiters = [reg.Reader, reg.Writer];
-            _ioWaiting -= (reg.Reader is null ? 0 : 1) + (reg.Writer is null ? 0 : 1);   // those waits are over
-            reg.Reader = reg.Writer = null;
-            Debug.Assert(_ioWaiting >= 0);
-            if (reg.Added)
-                _poller.Remove(fd);
+            waiters = reg.TakeAllLocked();
+            ForgetLocked(reg);
+            AssertIoLocked();
         }
-        foreach (IoWaiter? w in waiters)
-            if (w is not null && w.TryComplete(IoClosed.Instance))
+        foreach (IoWaiter w in waiters)
+            if (w.TryComplete(IoClosed.Instance))
                 w.Signal();
+    }
+
+    /// <summary>Drops a registration (its waiters already taken) from the tables and the poller.</summary>
+    private void ForgetLocked(IoRegistration reg)
+    {
+        Debug.Assert(!reg.HasWaiters);
+        _io.Remove(reg.Fd);
+        _ioByToken.Remove(reg.Token);
+        if (reg.Added)
+            _poller.Remove(reg.Fd);   // EBADF/ENOENT: already gone with the descriptor, which is all we want
     }
 
     private void ForgetAllDescriptorsLocked()
     {
         _io.Clear();
         _ioByToken.Clear();
+    }
+
+    [Conditional("DEBUG")]
+    private void AssertIoLocked()
+    {
+        Debug.Assert(Lock.IsHeldByCurrentThread);
+        int queued = 0;
+        foreach (IoRegistration r in _io.Values)
+        {
+            Debug.Assert(_ioByToken.TryGetValue(r.Token, out IoRegistration? same) && same == r, "a registration missing from the token table");
+            queued += r.Readers.Count + r.Writers.Count;
+        }
+        Debug.Assert(queued == _ioWaiting, $"_ioWaiting {_ioWaiting} but {queued} waiters queued");
+        Debug.Assert(_io.Count == _ioByToken.Count);
     }
 
     /// <summary>
@@ -112,31 +158,34 @@ internal sealed partial class Kernel
                     continue;   // closed meanwhile
                 reg.Armed = PollEvents.None;
                 reg.TakeReadyLocked(_events[i].Events, ref ready);
-                reg.ArmLocked();
+                reg.RearmLocked(ref ready);
             }
+            AssertIoLocked();
         }
         if (ready is not null)
             foreach (IoWaiter w in ready)
                 w.Signal();
     }
 
-    /// <summary>The undo of a cancelled descriptor wait: leave the slot and re-arm for what remains.</summary>
+    /// <summary>The undo of a cancelled descriptor wait: leave the queue and re-arm for what remains.</summary>
     private void LeaveIo(IoWaiter waiter)
     {
+        List<IoWaiter>? broken = null;
         lock (Lock)
         {
             IoRegistration? reg = waiter.Registration;
-            if (reg is null)
-                return;
-            ref IoWaiter? slot = ref reg.Slot(waiter.Interest);
-            if (slot == waiter)
-            {
-                slot = null;
-                _ioWaiting--;
-            }
-            if (_io.ContainsKey(reg.Fd))
-                reg.ArmLocked();
+            if (reg is null || !reg.Queue(waiter.Interest).Remove(waiter))
+                return;   // completed (and dequeued) meanwhile, or its descriptor was closed
+            _ioWaiting--;
+            // Only the registration now under that number: after a close, the number may have been
+            // reused by a newer registration with another token.
+            if (_io.TryGetValue(reg.Fd, out IoRegistration? current) && current == reg)
+                reg.RearmLocked(ref broken);
+            AssertIoLocked();
         }
+        if (broken is not null)
+            foreach (IoWaiter w in broken)
+                w.Signal();
     }
 
     /// <summary>One descriptor registered on this kernel's poller.</summary>
@@ -144,39 +193,76 @@ internal sealed partial class Kernel
     {
         internal readonly IntPtr Fd = fd;
         internal readonly ulong Token = token;
-        internal IoWaiter? Reader, Writer;     // the fibers waiting, one per direction
+        internal readonly List<IoWaiter> Readers = [], Writers = [];   // waiting fibers, first come first woken
         internal PollEvents Armed;             // interest the poller is armed with now
         internal bool Added;                   // registered with the poller at all
 
-        internal ref IoWaiter? Slot(PollEvents interest) =>
-            ref interest == PollEvents.Readable ? ref Reader : ref Writer;
+        internal List<IoWaiter> Queue(PollEvents interest) => interest == PollEvents.Readable ? Readers : Writers;
 
-        /// <summary>Arms the poller for exactly the directions still waited on (lock held).</summary>
-        internal void ArmLocked()
+        internal bool HasWaiters => Readers.Count + Writers.Count > 0;
+
+        /// <summary>Arms the poller for exactly the directions waited on (lock held); 0 or the errno the OS refused with.</summary>
+        internal int ArmLocked()
         {
-            PollEvents want = (Reader is null ? 0 : PollEvents.Readable) | (Writer is null ? 0 : PollEvents.Writable);
+            PollEvents want = (Readers.Count == 0 ? 0 : PollEvents.Readable) | (Writers.Count == 0 ? 0 : PollEvents.Writable);
             if (want == Armed && (want == PollEvents.None || Added))
-                return;
-            kernel._poller.Arm(Fd, want, Token, registered: Added);
+                return 0;
+            int errno = kernel._poller.TryArm(Fd, want, Token, registered: Added);
+            if (errno != 0)
+                return errno;
             Added = true;
             Armed = want;
+            return 0;
         }
 
-        /// <summary>Claims the waiters that <paramref name="events"/> satisfies (lock held).</summary>
+        /// <summary>
+        /// Re-arms for the waiters left (lock held). If the OS refuses (the descriptor was closed behind
+        /// the kernel's back), they complete as if broken, so each retries and meets the error itself.
+        /// </summary>
+        internal void RearmLocked(ref List<IoWaiter>? ready)
+        {
+            if (ArmLocked() != 0)
+                TakeReadyLocked(PollEvents.Error, ref ready);
+        }
+
+        /// <summary>Claims the waiters that <paramref name="events"/> satisfies (lock held): the first per ready direction, or all if broken.</summary>
         internal void TakeReadyLocked(PollEvents events, ref List<IoWaiter>? ready)
         {
             bool broken = (events & (PollEvents.Error | PollEvents.HangUp)) != 0;
-            if (Reader is IoWaiter r && (broken || events.HasFlag(PollEvents.Readable)) && r.TryComplete(events))
+            if (broken || events.HasFlag(PollEvents.Readable))
+                Take(Readers, events, all: broken, ref ready);
+            if (broken || events.HasFlag(PollEvents.Writable))
+                Take(Writers, events, all: broken, ref ready);
+        }
+
+        /// <summary>Takes every waiter of both directions (lock held), for a close.</summary>
+        internal List<IoWaiter> TakeAllLocked()
+        {
+            List<IoWaiter> all = [.. Readers, .. Writers];
+            kernel._ioWaiting -= all.Count;
+            Readers.Clear();
+            Writers.Clear();
+            return all;
+        }
+
+        private void Take(List<IoWaiter> queue, PollEvents events, bool all, ref List<IoWaiter>? ready)
+        {
+            int i = 0;
+            while (i < queue.Count)
             {
-                (ready ??= []).Add(r);
-                Reader = null;
-                kernel._ioWaiting--;
-            }
-            if (Writer is IoWaiter w && (broken || events.HasFlag(PollEvents.Writable)) && w.TryComplete(events))
-            {
-                (ready ??= []).Add(w);
-                Writer = null;
-                kernel._ioWaiting--;
+                IoWaiter w = queue[i];
+                if (w.TryComplete(events))
+                {
+                    queue.RemoveAt(i);
+                    kernel._ioWaiting--;
+                    (ready ??= []).Add(w);
+                    if (!all)
+                        return;
+                }
+                else
+                {
+                    i++;   // being interrupted: its undo (LeaveIo) dequeues it
+                }
             }
         }
     }

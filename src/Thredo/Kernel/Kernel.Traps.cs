@@ -165,12 +165,15 @@ internal sealed partial class Kernel
     /// (readable or writable). A cancellation point.
     /// </summary>
     /// <returns>The readiness reported (may include error or hang-up).</returns>
-    /// <exception cref="ObjectDisposedException">The descriptor was closed through <see cref="CloseDescriptor"/> meanwhile.</exception>
-    /// <exception cref="InvalidOperationException">Another fiber already waits on the same direction of this descriptor.</exception>
-    internal PollEvents WaitForIo(Fiber self, IntPtr fd, PollEvents interest, string operation, object? source)
+    /// <exception cref="ObjectDisposedException">The descriptor was closed (<paramref name="owner"/>, or behind the kernel's back: EBADF).</exception>
+    /// <exception cref="IOException">The poller refused the descriptor for another reason.</exception>
+    internal PollEvents WaitForIo(Fiber self, IntPtr fd, PollEvents interest, string operation, object? source, WatchedDescriptor? owner)
     {
         self.ThrowIfInterrupted();
-        Waiter waiter = BeginIoWait(self, fd, interest, operation, source);
+        Waiter waiter = BeginIoWait(self, fd, interest, operation, source, owner, out int errno)
+            ?? throw (errno == Errno.EBADF
+                ? new ObjectDisposedException(source?.GetType().Name ?? "descriptor", "The descriptor was closed.")
+                : ThrowHelper.IOError(errno, operation));
         Park(self, waiter);
         return IoResult(waiter, source);
     }

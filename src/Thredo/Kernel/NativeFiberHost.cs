@@ -57,11 +57,34 @@ internal sealed class NativeFiberHost : IBatonHolder, IDisposable
                 End(fiber, result);
                 return;
             }
-            if (Serve(fiber, result) is not long next)
+            if (ServeOrFail(fiber, result) is not long next)
                 return;
             value = next;
         }
     }
+
+    /// <summary>
+    /// <see cref="Serve"/>, with any exception turned into an errno for the fiber that asked: this thread
+    /// runs every native fiber of the kernel, and an exception escaping it would end the process.
+    /// </summary>
+    private long? ServeOrFail(Fiber fiber, IntPtr address)
+    {
+        try
+        {
+            return Serve(fiber, address);
+        }
+#pragma warning disable CA1031 // Whatever went wrong belongs to the fiber that asked, as an errno (thredo.h).
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            _kernel.Runtime.Report($"Thredo: a request of native fiber {fiber.Id} '{fiber.Name}' failed; it gets -EIO:{Environment.NewLine}{e}");
+            return -EIO;
+        }
+    }
+
+    /// <summary>Milliseconds from C (any int64) as a delay; beyond what TimeSpan holds it saturates (forever, in effect).</summary>
+    private static TimeSpan Milliseconds(long ms) =>
+        ms >= (long)TimeSpan.MaxValue.TotalMilliseconds ? TimeSpan.MaxValue : TimeSpan.FromMilliseconds(ms);
 
     /// <summary>Serves one request: a value to resume with at once, or null once the fiber is parked or queued.</summary>
     private long? Serve(Fiber fiber, IntPtr address)
@@ -70,7 +93,9 @@ internal sealed class NativeFiberHost : IBatonHolder, IDisposable
         switch (request.Kind)
         {
             case NativeRequestKind.TimeoutPush:
-                fiber.OpenTimeout(TimeSpan.FromMilliseconds(request.Value), ignore: false);
+                if (request.Value < 0)
+                    return -EINVAL;
+                fiber.OpenTimeout(Milliseconds(request.Value), ignore: false);
                 return 0;
             case NativeRequestKind.TimeoutPop:
                 return fiber.CloseInnermostTimeout() ? 0 : -EINVAL;
@@ -82,10 +107,14 @@ internal sealed class NativeFiberHost : IBatonHolder, IDisposable
         switch (request.Kind)
         {
             case NativeRequestKind.Sleep:
-                return Park(fiber, new SleepWaiter(fiber, Clock.After(TimeSpan.FromMilliseconds(request.Value))));
+                if (request.Value < 0)
+                    return -EINVAL;
+                return Park(fiber, new SleepWaiter(fiber, Clock.After(Milliseconds(request.Value))));
             case NativeRequestKind.WaitFd:
-                return Park(fiber, _kernel.BeginIoWait(fiber, checked((IntPtr)request.Fd), request.Interest,
-                    request.Interest == PollEvents.Readable ? "thredo_read" : "thredo_write", null));
+                // The fd is the C code's own: no WatchedDescriptor, and a closed one is its -EBADF.
+                Waiter? io = _kernel.BeginIoWait(fiber, checked((IntPtr)request.Fd), request.Interest,
+                    request.Interest == PollEvents.Readable ? "thredo_read" : "thredo_write", null, owner: null, out int errno);
+                return io is null ? -errno : Park(fiber, io);
             case NativeRequestKind.Call:
                 if (!NativeCallbacks.TryGet(request.Value, out Func<long, long>? callback))
                     return -ENOENT;

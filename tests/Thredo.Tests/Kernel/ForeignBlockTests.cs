@@ -192,6 +192,23 @@ public class ForeignBlockTests
     }
 
     [Fact]
+    public void A_fiber_that_computes_through_garbage_collections_is_not_handed_off()
+    {
+        // The GC suspends every thread: a computing fiber's thread is then asleep in the OS too.
+        long handOffs = -1;
+        Run(1, () =>
+        {
+            bool stop = false;
+            var collector = new Thread(() => { while (!Volatile.Read(ref stop)) GC.Collect(); });
+            collector.Start();
+            try { K.Compute(300); }
+            finally { Volatile.Write(ref stop, true); collector.Join(); }
+            handOffs = Fiber.Current.Runtime.ForeignWatch!.HandOffs;
+        });
+        Assert.Equal(0, handOffs);
+    }
+
+    [Fact]
     public void Hand_offs_are_counted() =>
         Run(1, () =>
         {

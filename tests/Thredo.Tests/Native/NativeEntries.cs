@@ -15,6 +15,8 @@ internal static class NativeEntries
     public static nint CallManaged => Export("thredo_test_call_managed");
     public static nint CallNested => Export("thredo_test_call_nested");
     public static nint Overflow => Export("thredo_test_overflow");
+    public static nint HugeTimeout => Export("thredo_test_huge_timeout");
+    public static nint WriteMegabyte => Export("thredo_test_write_megabyte");
 
     private static nint Export(string name) => NativeLibrary.GetExport(s_library.Value, name);
 

@@ -9,27 +9,25 @@ namespace Thredo.IO;
 /// unregisters it everywhere and wakes the fibers waiting on it.
 /// </summary>
 /// <remarks>
-/// Discussion: the kernel keys registrations by descriptor number. Closing a descriptor behind a kernel's
-/// back would leave a stale registration under a number the OS soon hands out again (a later pipe), and
-/// arming that one would fail. So <see cref="Dispose"/> calls <c>Kernel.CloseDescriptor</c> on every kernel
-/// that saw the descriptor before the handle is released; a read in flight keeps the number reserved
-/// until it returns (the handle is a <see cref="System.Runtime.InteropServices.SafeHandle"/>). A fiber
-/// that starts waiting in the instant between those two steps is not woken by the close; it ends when the
-/// descriptor becomes ready (for a pipe: the child closes its end or exits), then finds it disposed.
+/// Closing goes through <see cref="Kernel.WatchedDescriptor"/> (every kernel unregisters it and wakes its
+/// waiters) before the handle is released; a read in flight keeps the number reserved until it returns
+/// (the handle is a <see cref="System.Runtime.InteropServices.SafeHandle"/>).
 /// </remarks>
 internal sealed class PolledDescriptor : IDisposable
 {
-    private readonly Lock _lock = new();
-    private readonly List<Kernel.Kernel> _kernels = [];   // kernels that registered the descriptor (under _lock)
-    private bool _disposed;                               // no new waits (under _lock)
+    private readonly Kernel.WatchedDescriptor _watched;
 
-    internal PolledDescriptor(FileDescriptorHandle handle) => Handle = handle;
+    internal PolledDescriptor(FileDescriptorHandle handle)
+    {
+        Handle = handle;
+        _watched = new Kernel.WatchedDescriptor(handle.DangerousGetHandle());
+    }
 
     /// <summary>The owned descriptor.</summary>
     internal FileDescriptorHandle Handle { get; }
 
     /// <summary>True once <see cref="Dispose"/> has begun.</summary>
-    internal bool IsDisposed => Volatile.Read(ref _disposed);
+    internal bool IsDisposed => _watched.IsClosed;
 
     /// <summary>
     /// Blocks until the descriptor is ready for <paramref name="interest"/> (or broken: error, hang-up). On a
@@ -47,13 +45,7 @@ internal sealed class PolledDescriptor : IDisposable
         {
             if (Fiber.CurrentOrNull is Fiber self)
             {
-                lock (_lock)
-                {
-                    ObjectDisposedException.ThrowIf(_disposed, source);
-                    if (!_kernels.Contains(self.Kernel))
-                        _kernels.Add(self.Kernel);
-                }
-                self.Kernel.WaitForIo(self, Handle.DangerousGetHandle(), interest, operation, source);
+                _watched.Wait(self, interest, operation, source);
             }
             else
             {
@@ -71,27 +63,7 @@ internal sealed class PolledDescriptor : IDisposable
     /// <summary>Unregisters the descriptor from every kernel that saw it (waking its waiters), then closes it. Idempotent.</summary>
     public void Dispose()
     {
-        Kernel.Kernel[] kernels;
-        lock (_lock)
-        {
-            if (_disposed)
-                return;
-            _disposed = true;
-            kernels = [.. _kernels];
-            _kernels.Clear();
-        }
-        IntPtr fd = Handle.DangerousGetHandle();
-        foreach (Kernel.Kernel k in kernels)
-        {
-            try
-            {
-                k.CloseDescriptor(fd);
-            }
-            catch (ObjectDisposedException)
-            {
-                // That kernel's Fiber.Run has ended and its poller is gone, registrations with it.
-            }
-        }
-        Handle.Dispose();
+        if (_watched.Close())
+            Handle.Dispose();
     }
 }

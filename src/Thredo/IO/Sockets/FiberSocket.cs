@@ -20,9 +20,10 @@ namespace Thredo.IO;
 /// </summary>
 /// <remarks>
 /// <para>
-/// At most one fiber may wait to read and one to write on a socket at a time (a second gets
-/// <see cref="InvalidOperationException"/>). <see cref="Dispose"/> from another fiber or thread wakes a
-/// fiber waiting on the socket with <see cref="ObjectDisposedException"/>.
+/// Several fibers may wait on one socket (an accept loop per kernel, say): readiness wakes them in the
+/// order they came, one per event. <see cref="Dispose"/> from any fiber or thread, at any instant, wakes
+/// every fiber waiting on the socket with <see cref="ObjectDisposedException"/>, and an operation that
+/// the dispose overtook throws it too.
 /// </para>
 /// <para>
 /// Every operation that may wait checks for a pending cancellation or expired timeout on entry, so a
@@ -37,17 +38,11 @@ public sealed class FiberSocket : IDisposable
     /// <summary>The socket itself, always with <see cref="Socket.Blocking"/> false.</summary>
     private readonly Socket _socket;
 
-    /// <summary>Its descriptor, read once: the key of its poller registrations.</summary>
-    private readonly IntPtr _fd;
+    /// <summary>Its descriptor, read once, as the kernels' pollers know it; closed first by Dispose.</summary>
+    private readonly WatchedDescriptor _fd;
 
-    /// <summary>Guards <see cref="_kernels"/> and <see cref="_disposed"/>.</summary>
+    /// <summary>Guards <see cref="_stream"/>.</summary>
     private readonly Lock _lock = new();
-
-    /// <summary>Every kernel that has registered the descriptor; Dispose unregisters it from each.</summary>
-    private readonly List<Kernel.Kernel> _kernels = new(1);
-
-    /// <summary>Set once by Dispose; no wait starts afterwards.</summary>
-    private bool _disposed;
 
     /// <summary>The stream <see cref="GetStream"/> returned (one per socket, so its read-ahead is shared).</summary>
     private FiberStream? _stream;
@@ -61,7 +56,7 @@ public sealed class FiberSocket : IDisposable
         ArgumentNullException.ThrowIfNull(socket);
         socket.Blocking = false;
         _socket = socket;
-        _fd = socket.Handle;
+        _fd = new WatchedDescriptor(socket.Handle);
     }
 
     /// <summary>The underlying socket, for options (<see cref="Socket.NoDelay"/>, buffer sizes, ...). Do not make it blocking.</summary>
@@ -215,7 +210,6 @@ public sealed class FiberSocket : IDisposable
     /// <returns>The accepted connection, as a non-blocking <see cref="FiberSocket"/>.</returns>
     /// <exception cref="ObjectDisposedException">The socket was disposed before or during the wait.</exception>
     /// <exception cref="SocketException">The accept failed (e.g. too many open files).</exception>
-    /// <exception cref="InvalidOperationException">Another fiber already waits to accept on this socket.</exception>
     /// <exception cref="FiberCancelledException">The fiber was cancelled before or while waiting.</exception>
     /// <exception cref="FiberTimeoutException">A timeout of the fiber expired before or while waiting.</exception>
     public FiberSocket Accept()
@@ -227,6 +221,10 @@ public sealed class FiberSocket : IDisposable
             try
             {
                 accepted = _socket.Accept();
+            }
+            catch (SocketException e) when (e.SocketErrorCode != SocketError.WouldBlock && _fd.IsClosed)
+            {
+                throw Failed(e.SocketErrorCode, "Accept");
             }
             catch (SocketException e) when (e.SocketErrorCode == SocketError.WouldBlock)
             {
@@ -246,7 +244,6 @@ public sealed class FiberSocket : IDisposable
     /// <returns>The number of bytes received; 0 at end of stream (the peer shut down its side) or for an empty buffer.</returns>
     /// <exception cref="SocketException">The connection failed (e.g. <see cref="SocketError.ConnectionReset"/>).</exception>
     /// <exception cref="ObjectDisposedException">The socket was disposed before or during the wait.</exception>
-    /// <exception cref="InvalidOperationException">Another fiber already waits to receive on this socket.</exception>
     /// <exception cref="FiberCancelledException">The fiber was cancelled before or while waiting; nothing was received.</exception>
     /// <exception cref="FiberTimeoutException">A timeout of the fiber expired before or while waiting; nothing was received.</exception>
     public int Receive(Span<byte> buffer)
@@ -302,7 +299,6 @@ public sealed class FiberSocket : IDisposable
     /// <returns>The number of bytes sent (0 only for an empty buffer).</returns>
     /// <exception cref="SocketException">The connection failed (e.g. <see cref="SocketError.ConnectionReset"/>, <see cref="SocketError.Shutdown"/>).</exception>
     /// <exception cref="ObjectDisposedException">The socket was disposed before or during the wait.</exception>
-    /// <exception cref="InvalidOperationException">Another fiber already waits to send on this socket.</exception>
     /// <exception cref="FiberCancelledException">The fiber was cancelled before or while waiting; nothing was sent.</exception>
     /// <exception cref="FiberTimeoutException">A timeout of the fiber expired before or while waiting; nothing was sent.</exception>
     public int Send(ReadOnlySpan<byte> buffer)
@@ -367,6 +363,10 @@ public sealed class FiberSocket : IDisposable
             {
                 return _socket.ReceiveFrom(buffer, SocketFlags.None, ref from);
             }
+            catch (SocketException e) when (e.SocketErrorCode != SocketError.WouldBlock && _fd.IsClosed)
+            {
+                throw Failed(e.SocketErrorCode, "ReceiveFrom");
+            }
             catch (SocketException e) when (e.SocketErrorCode == SocketError.WouldBlock)
             {
                 WaitReady(PollEvents.Readable, "ReceiveFrom");
@@ -393,6 +393,10 @@ public sealed class FiberSocket : IDisposable
             {
                 return _socket.SendTo(buffer, SocketFlags.None, to);
             }
+            catch (SocketException e) when (e.SocketErrorCode != SocketError.WouldBlock && _fd.IsClosed)
+            {
+                throw Failed(e.SocketErrorCode, "SendTo");
+            }
             catch (SocketException e) when (e.SocketErrorCode == SocketError.WouldBlock)
             {
                 WaitReady(PollEvents.Writable, "SendTo");
@@ -418,7 +422,7 @@ public sealed class FiberSocket : IDisposable
     {
         lock (_lock)
         {
-            ObjectDisposedException.ThrowIf(_disposed, this);
+            ObjectDisposedException.ThrowIf(_fd.IsClosed, this);
             return _stream ??= new FiberStream(new SocketChannel(this));
         }
     }
@@ -429,29 +433,16 @@ public sealed class FiberSocket : IDisposable
     /// </summary>
     public void Dispose()
     {
-        Kernel.Kernel[] kernels;
-        lock (_lock)
-        {
-            if (_disposed)
-                return;
-            _disposed = true;
-            kernels = [.. _kernels];
-        }
-        // Unregister before closing: once closed, the descriptor number may be reused by a new socket,
-        // and a registration left behind would then belong to the wrong file.
-        foreach (Kernel.Kernel k in kernels)
-            k.CloseDescriptor(_fd);
-        _socket.Dispose();
+        // Unregister before closing: once closed, the descriptor number may be reused by a new socket.
+        if (_fd.Close())
+            _socket.Dispose();
     }
 
     /// <inheritdoc/>
     public override string ToString()
     {
-        lock (_lock)
-        {
-            if (_disposed)
-                return "FiberSocket (disposed)";
-        }
+        if (_fd.IsClosed)
+            return "FiberSocket (disposed)";
         try
         {
             return $"FiberSocket {_socket.SocketType} {_socket.LocalEndPoint?.ToString() ?? "unbound"} -> {_socket.RemoteEndPoint?.ToString() ?? "-"}";
@@ -468,14 +459,6 @@ public sealed class FiberSocket : IDisposable
     /// Waits until the socket is ready for <paramref name="interest"/>: parks the fiber on its kernel's
     /// poller, or blocks a plain thread in <see cref="Socket.Poll(int, SelectMode)"/>.
     /// </summary>
-    /// <remarks>
-    /// Discussion: Dispose unregisters the descriptor from every kernel listed here, waking their
-    /// waiters. The check of <see cref="_disposed"/> and the registration inside WaitForIo are not one
-    /// atomic step; on one kernel nothing runs between them (only the baton holder runs and neither step
-    /// blocks), but a socket shared by fibers of different kernels (<see cref="FiberOptions.Schedulers"/>
-    /// &gt; 1) could be disposed from another kernel in that gap, and the wait would then not be woken.
-    /// Share a socket across kernels only if it is disposed by the fiber that uses it.
-    /// </remarks>
     private void WaitReady(PollEvents interest, string operation)
     {
         if (Fiber.CurrentOrNull is not Fiber self)
@@ -483,14 +466,7 @@ public sealed class FiberSocket : IDisposable
             _socket.Poll(-1, interest == PollEvents.Readable ? SelectMode.SelectRead : SelectMode.SelectWrite);
             return;
         }
-        Kernel.Kernel kernel = self.Kernel;
-        lock (_lock)
-        {
-            ObjectDisposedException.ThrowIf(_disposed, this);
-            if (!_kernels.Contains(kernel))
-                _kernels.Add(kernel);
-        }
-        kernel.WaitForIo(self, _fd, interest, operation, this);
+        _fd.Wait(self, interest, operation, this);
     }
 
     /// <summary>Connects the new socket <paramref name="socket"/> to <paramref name="endpoint"/>, disposing it on any failure or interrupt.</summary>
@@ -595,8 +571,15 @@ public sealed class FiberSocket : IDisposable
         return addresses;
     }
 
-    private SocketException Failed(SocketError error, string operation)
+    /// <summary>
+    /// The exception for a failed <paramref name="operation"/>: <see cref="ObjectDisposedException"/> if the
+    /// socket was disposed meanwhile (a close under a system call shows as an abort or a bad descriptor,
+    /// but what happened is the documented dispose), else a <see cref="SocketException"/> naming the peer.
+    /// </summary>
+    private Exception Failed(SocketError error, string operation)
     {
+        if (_fd.IsClosed)
+            return new ObjectDisposedException(nameof(FiberSocket), $"The socket was disposed during {operation}.");
         EndPoint? peer = null;
         try
         {
