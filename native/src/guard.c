@@ -35,6 +35,7 @@ int thredo_guard_install(void)
 #else
 
 #include <signal.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -155,27 +156,41 @@ int thredo_guard_install(void)
         return rc;
     int expected = 0;
     if (!atomic_compare_exchange_strong(&g_installed, &expected, 1)) {
-        while (atomic_load(&g_installed) != 2) {} /* another thread is installing */
-        return 0;
+        int state;
+        while ((state = atomic_load(&g_installed)) == 1) {} /* another thread is installing */
+        return state == 2 ? 0 : thredo_guard_install();     /* it failed: try ourselves */
     }
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_sigaction = on_fault;
     sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_NODEFER;
     sigemptyset(&sa.sa_mask);
-    /* The previous handlers are saved by the same call that replaces them, so a fault
-     * between the two never finds a half-filled chain. */
-    if (sigaction(SIGSEGV, &sa, &g_prev_segv) != 0) {
+    /* Read the previous handlers first, install ours second. One sigaction(sig, &sa, &prev)
+     * would not do: the kernel writes prev back only after ours is live, so a fault on
+     * another thread in between (the runtime turns those into NullReferenceException)
+     * would chain to an empty g_prev and kill the process. */
+    if (sigaction(SIGSEGV, NULL, &g_prev_segv) != 0 || sigaction(SIGBUS, NULL, &g_prev_bus) != 0) {
         rc = -errno;
         atomic_store(&g_installed, 0);
         return rc;
     }
-    if (sigaction(SIGBUS, &sa, &g_prev_bus) != 0) {
+    atomic_thread_fence(memory_order_seq_cst); /* g_prev_* are written before on_fault can run */
+    struct sigaction was;
+    if (sigaction(SIGSEGV, &sa, &was) != 0) {
+        rc = -errno;
+        atomic_store(&g_installed, 0);
+        return rc;
+    }
+    if (was.sa_sigaction != g_prev_segv.sa_sigaction)
+        g_prev_segv = was; /* replaced between our two calls: chain to the newest */
+    if (sigaction(SIGBUS, &sa, &was) != 0) {
         rc = -errno;
         sigaction(SIGSEGV, &g_prev_segv, NULL); /* undo, so a retry chains correctly */
         atomic_store(&g_installed, 0);
         return rc;
     }
+    if (was.sa_sigaction != g_prev_bus.sa_sigaction)
+        g_prev_bus = was;
     atomic_store(&g_installed, 2);
     return 0;
 }

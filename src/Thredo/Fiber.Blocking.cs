@@ -147,7 +147,10 @@ public partial class Fiber
     {
         if (double.IsNaN(seconds) || seconds < 0)
             throw new ArgumentOutOfRangeException(name, seconds, "A time in seconds must be a non-negative number.");
-        return double.IsPositiveInfinity(seconds) ? Timeout.InfiniteTimeSpan : TimeSpan.FromSeconds(seconds);
+        // Beyond what a TimeSpan holds (about 29,000 years) a delay saturates, as its TimeSpan twin does.
+        return double.IsPositiveInfinity(seconds) ? Timeout.InfiniteTimeSpan
+             : seconds >= TimeSpan.MaxValue.TotalSeconds ? TimeSpan.MaxValue
+             : TimeSpan.FromSeconds(seconds);
     }
 
     /// <summary>Await's wait: a task completes it from outside the kernel.</summary>

@@ -24,8 +24,29 @@ public partial class Fiber
     /// <summary>True once a cancellation has been delivered to this fiber (it ends Cancelled if it then ends).</summary>
     internal bool WasCancelDelivered => _cancelDelivered;
 
-    /// <summary>How many cancellations and timeouts have been thrown into this fiber.</summary>
-    internal int InterruptsDelivered { get; private set; }
+    /// <summary>Where a scope began, for <see cref="IsInterruptInForce"/>: the open timeout scopes then, and whether a cancellation had been delivered.</summary>
+    internal readonly record struct InterruptMark(TimeoutScopeState? Timeouts, bool CancelDelivered);
+
+    /// <summary>The mark of the current moment. Calling fiber only.</summary>
+    internal InterruptMark MarkInterrupts() => new(_timeouts, _cancelDelivered);
+
+    /// <summary>
+    /// True if, since <paramref name="mark"/>, a cancellation was delivered to this fiber, or a timeout
+    /// scope open at the mark (so still enclosing the caller) has fired and been delivered.
+    /// Calling fiber only.
+    /// </summary>
+    internal bool IsInterruptInForce(InterruptMark mark)
+    {
+        lock (Kernel.Lock)
+        {
+            if (_cancelDelivered && !mark.CancelDelivered)
+                return true;
+            for (TimeoutScopeState? s = mark.Timeouts; s is not null; s = s.Outer)
+                if (s.Fired && s.Delivered && !s.Closed)
+                    return true;
+            return false;
+        }
+    }
 
     internal bool InterruptDeliverableLocked =>
         _cancelDeferral == 0 && (_cancelPending || OutermostFiredLocked() is not null);
@@ -103,14 +124,12 @@ public partial class Fiber
         {
             _cancelPending = false;
             _cancelDelivered = true;
-            InterruptsDelivered++;
             Native?.SetCancelPending(false);
             return new FiberCancelledException(this);
         }
         if (OutermostFiredLocked() is TimeoutScopeState scope)
         {
             scope.Delivered = true;
-            InterruptsDelivered++;
             return new FiberTimeoutException(scope);
         }
         _interruptMaybe = false;   // nothing pending: checkpoints may skip the lock again

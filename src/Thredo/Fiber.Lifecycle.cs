@@ -191,7 +191,7 @@ public partial class Fiber
     /// <exception cref="InvalidOperationException">A fiber tried to wait for itself.</exception>
     public void Wait()
     {
-        if (t_current == this)
+        if (t_self == this)
             throw new InvalidOperationException($"Fiber {Id} '{Name}' cannot wait for itself to end.");
         Blocking.Checkpoint();
         Waiter w;
@@ -221,7 +221,7 @@ public partial class Fiber
     public bool Cancel(bool wait)
     {
         RequestCancel();
-        if (wait && t_current != this)
+        if (wait && t_self != this)
             Wait();
         return IsCompleted;
     }

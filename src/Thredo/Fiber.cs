@@ -19,6 +19,9 @@ public partial class Fiber
 {
     private static long s_nextId;
     [ThreadStatic] private static Fiber? t_current;
+    // The fiber whose body runs on this thread, kept while RunBlocking makes it a plain thread
+    // (t_current null): "am I that fiber" must not change answer there, or a fiber waits for itself.
+    [ThreadStatic] private static Fiber? t_self;
 
     private readonly Delegate _body;
     private readonly ExecutionContext? _context;
@@ -112,7 +115,7 @@ public partial class Fiber
     /// </summary>
     internal Fiber? RunOnThisThread()
     {
-        t_current = this;
+        t_current = t_self = this;
         Exception? failure = null;
         try
         {
@@ -129,7 +132,7 @@ public partial class Fiber
         }
         finally
         {
-            t_current = null;
+            t_current = t_self = null;
         }
         Finish(failure);
         return Kernel.End(Thread!, this);

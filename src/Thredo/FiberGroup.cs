@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 using Thredo.Kernel;
 
 namespace Thredo;
@@ -23,7 +24,8 @@ public sealed class FiberGroup : IDisposable
     private bool _joined;                               // Join has run to the end
     private Fiber? _completed;
     private readonly Fiber? _owner;                     // the fiber that created the group
-    private readonly int _ownerInterrupts;              // its delivered interrupts at creation
+    private readonly Fiber.InterruptMark _ownerMark;    // its interrupt state at creation
+    private readonly IntPtr _exceptionAtCreation;       // the exception being handled then, if any (Marshal.GetExceptionPointers)
 
     /// <summary>Creates an empty group.</summary>
     /// <param name="wait">The policy <see cref="Join"/> applies.</param>
@@ -35,7 +37,8 @@ public sealed class FiberGroup : IDisposable
         _wait = wait;
         _waiters = new WaitQueue(_lock);
         _owner = Fiber.CurrentOrNull;
-        _ownerInterrupts = _owner?.InterruptsDelivered ?? 0;
+        _ownerMark = _owner?.MarkInterrupts() ?? default;
+        _exceptionAtCreation = Marshal.GetExceptionPointers();
     }
 
     /// <summary>Starts <paramref name="body"/> as a member.</summary>
@@ -144,8 +147,10 @@ public sealed class FiberGroup : IDisposable
 
     /// <summary>
     /// Ends the group. If it was not joined, applies the policy as <see cref="Join"/> would (for
-    /// <see cref="GroupWait.None"/>: cancels every member); if the caller is being cancelled meanwhile,
-    /// cancels the members instead. Never leaves a member running.
+    /// <see cref="GroupWait.None"/>: cancels every member). If an exception is unwinding through the
+    /// <c>using</c> block, or a cancellation of the caller (or the expiry of a timeout enclosing the
+    /// group) has been delivered since the group was created, it cancels the members instead, waits for
+    /// them, and lets that exception go on. Never leaves a member running.
     /// </summary>
     /// <exception cref="FiberGroupException">The group was not joined and members faulted.</exception>
     public void Dispose()
@@ -155,9 +160,13 @@ public sealed class FiberGroup : IDisposable
             joined = _joined;
         if (joined)
             return;
-        // A cancellation or timeout delivered to the owner inside the group's scope is unwinding
-        // through here: waiting for members by the policy would outlive it, so cancel them.
-        if (_owner is not null && _owner.InterruptsDelivered != _ownerInterrupts)
+        // A cancellation of the owner delivered since the group began, or the expiry of a timeout scope
+        // that encloses the group, is in force here: waiting for members by the policy would outlive
+        // it, so cancel them. An interrupt handled inside the group's scope (IgnoreAfter, a caught
+        // TimeoutAfter in a retry loop) ended with its own scope and does not count.
+        // Likewise any exception unwinding through the using block: it must win, not wait on the
+        // members or be replaced by their failures.
+        if (Marshal.GetExceptionPointers() != _exceptionAtCreation || (_owner is not null && _owner.IsInterruptInForce(_ownerMark)))
             Cancel();
         else
             Join();

@@ -3,7 +3,7 @@ namespace Thredo;
 /// <summary>Settings of one <see cref="Fiber.Run(Action, FiberOptions?)"/>.</summary>
 public sealed record FiberOptions
 {
-    /// <summary>Number of kernels (batons), each running its share of the fibers. Default 1; at least 1.</summary>
+    /// <summary>Number of kernels (batons), each running its share of the fibers. Default 1; from 1 to 1,024.</summary>
     public int Schedulers { get; init; } = 1;
 
     /// <summary>
@@ -56,11 +56,15 @@ public sealed record FiberOptions
     /// <summary>The longest time a timer-based setting accepts (about 49 days, <see cref="Timer"/>'s limit).</summary>
     private static readonly TimeSpan MaxTimerSpan = TimeSpan.FromMilliseconds(uint.MaxValue - 1);
 
+    /// <summary>Kernels beyond this are a mistake (each is an OS thread and a poller), not a configuration.</summary>
+    private const int MaxSchedulers = 1024;
+
     internal void Validate()
     {
         if (ParkSpinIterations is int spin)
             ArgumentOutOfRangeException.ThrowIfNegative(spin, nameof(ParkSpinIterations));
         ArgumentOutOfRangeException.ThrowIfLessThan(Schedulers, 1, nameof(Schedulers));
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(Schedulers, MaxSchedulers, nameof(Schedulers));
         ArgumentOutOfRangeException.ThrowIfLessThan(StackSizeBytes, 64 * 1024, nameof(StackSizeBytes));
         if (LongBlockWarning is TimeSpan t)
         {

@@ -4,21 +4,16 @@ namespace Thredo.Kernel;
 internal static class Blocking
 {
     /// <summary>
-    /// A waiter for the caller: a fiber's, or a plain thread's (which also marks
-    /// <paramref name="queue"/> as touched from outside, for the deadlock detector).
+    /// A waiter for the caller: a fiber's, or a plain thread's. A plain thread, or a fiber of another
+    /// runtime, marks <paramref name="queue"/> as touched from outside, for the deadlock detector.
     /// <paramref name="description"/> names the operation; <paramref name="source"/> is the primitive,
     /// whose <c>ToString()</c> the deadlock report shows.
     /// </summary>
     internal static Waiter For(WaitQueue queue, string description, object? source = null)
     {
-        Waiter w;
-        if (Fiber.CurrentOrNull is Fiber f)
-            w = new FiberWaiter(f);
-        else
-        {
-            queue.TouchedFromOutside = true;
-            w = new ThreadWaiter();
-        }
+        Fiber? f = Fiber.CurrentOrNull;
+        queue.NoteCaller(f);
+        Waiter w = f is not null ? new FiberWaiter(f) : new ThreadWaiter();
         w.Description = description;
         w.Source = source;
         return w;
@@ -39,10 +34,6 @@ internal static class Blocking
     /// <summary>Throws a pending cancellation or timeout if the caller is a fiber that has one deliverable.</summary>
     internal static void Checkpoint() => Fiber.CurrentOrNull?.ThrowIfInterrupted();
 
-    /// <summary>Marks a primitive as used from outside when the caller is not a fiber.</summary>
-    internal static void NoteCaller(WaitQueue queue)
-    {
-        if (!Fiber.IsOnFiber)
-            queue.TouchedFromOutside = true;
-    }
+    /// <summary>Notes the caller of a primitive's operation (see <see cref="WaitQueue.NoteCaller"/>).</summary>
+    internal static void NoteCaller(WaitQueue queue) => queue.NoteCaller(Fiber.CurrentOrNull);
 }

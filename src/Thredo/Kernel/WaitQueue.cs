@@ -13,7 +13,11 @@ internal sealed class WaitQueue
     private Waiter? _head, _tail;
 
     /// <summary>Creates a list guarded by <paramref name="lockObject"/>.</summary>
-    internal WaitQueue(Lock lockObject) => Lock = lockObject;
+    internal WaitQueue(Lock lockObject)
+    {
+        Lock = lockObject;
+        _runtime = Fiber.CurrentOrNull?.Runtime;   // created on a fiber: that runtime uses it; another's fiber is outside
+    }
 
     /// <summary>The owning primitive's lock; every member but <see cref="Remove"/> expects it held.</summary>
     internal Lock Lock { get; }
@@ -26,6 +30,22 @@ internal sealed class WaitQueue
     /// may complete the wait later, so the deadlock detector must not count these waiters as stuck.
     /// </summary>
     internal bool TouchedFromOutside { get; set; }
+
+    private FiberRuntime? _runtime;   // the runtime whose fibers have used the primitive; a fiber of another is outside
+
+    /// <summary>
+    /// Notes a caller of the owning primitive (its lock held): a plain thread, or a fiber of a runtime
+    /// other than the first one seen (another thread's <c>Fiber.Run</c>), marks it touched from outside.
+    /// </summary>
+    internal void NoteCaller(Fiber? caller)
+    {
+        if (caller is null)
+            TouchedFromOutside = true;
+        else if (_runtime is null)
+            _runtime = caller.Runtime;
+        else if (_runtime != caller.Runtime)
+            TouchedFromOutside = true;
+    }
 
     /// <summary>Appends <paramref name="waiter"/> at the tail.</summary>
     internal void Enqueue(Waiter waiter)

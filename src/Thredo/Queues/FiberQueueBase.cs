@@ -325,10 +325,11 @@ public abstract class FiberQueueBase<T>
         internal void Rethrow() => failure.Throw();
     }
 
-    /// <summary>A plain thread may use the queue again in any way, so every kind of wait may end from outside.</summary>
+    /// <summary>A plain thread or another runtime's fiber may use the queue again in any way, so every kind of wait may end from outside.</summary>
     private void NoteCallerLocked()
     {
-        if (!Fiber.IsOnFiber)
+        _getters.NoteCaller(Fiber.CurrentOrNull);
+        if (_getters.TouchedFromOutside)
             MarkTouchedLocked();
     }
 

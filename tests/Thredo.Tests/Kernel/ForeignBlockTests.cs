@@ -201,9 +201,10 @@ public class ForeignBlockTests
             bool stop = false;
             var collector = new Thread(() => { while (!Volatile.Read(ref stop)) GC.Collect(); });
             collector.Start();
-            try { K.Compute(300); }
-            finally { Volatile.Write(ref stop, true); collector.Join(); }
-            handOffs = Fiber.Current.Runtime.ForeignWatch!.HandOffs;
+            K.Compute(300);
+            handOffs = Fiber.Current.Runtime.ForeignWatch!.HandOffs;   // before the join below, itself a foreign wait
+            Volatile.Write(ref stop, true);
+            Fiber.RunBlocking(collector.Join);
         });
         Assert.Equal(0, handOffs);
     }

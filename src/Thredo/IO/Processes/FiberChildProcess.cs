@@ -257,7 +257,17 @@ public sealed class FiberChildProcess : IDisposable
                 while (!HasExited)
                 {
                     if (_pidfd is not null)
-                        _pidfd.WaitReady(PollEvents.Readable, "WaitForExit", this);
+                    {
+                        try
+                        {
+                            _pidfd.WaitReady(PollEvents.Readable, "WaitForExit", this);
+                        }
+                        catch (ObjectDisposedException) when (_exited)
+                        {
+                            // Dispose reaped the child, then closed the pidfd under this wait: the
+                            // outcome is the exit status, the same for every waiter.
+                        }
+                    }
                     else
                         Fiber.Sleep(TimeSpan.FromMilliseconds(10));   // no pidfd (Linux before 5.3): poll for the end
                 }
