@@ -192,11 +192,7 @@ internal sealed class NativeFiberHost : IBatonHolder, IDisposable
         if (waiter is null)
             return 0;
         if (waiter.IsAborted)
-        {
-            if (waiter is CallWaiter aborted)
-                aborted.Helper.RequestCancel();   // cancelling the caller stops the call too
-            return TakeInterrupt(fiber) ?? -ECANCELED;
-        }
+            return TakeInterrupt(fiber) ?? -ECANCELED;   // its Undo has run (a Call's cancels the call)
         return waiter is CallWaiter call ? call.Finish() : 0;
     }
 
@@ -245,7 +241,9 @@ internal sealed class NativeFiberHost : IBatonHolder, IDisposable
     {
         internal Fiber<long> Helper { get; } = helper;
 
-        internal override void Undo() { }
+        // The native fiber was interrupted (or aborted before it parked): the call it waited for
+        // must not run on unobserved, so it is cancelled too.
+        internal override void Undo() => Helper.RequestCancel();
 
         /// <summary>Writes the callback's result into the request; returns the call's status.</summary>
         internal long Finish()

@@ -71,6 +71,29 @@ public class NativeRequestFailureTests
             }
         });
 
+    [Fact]
+    public void Cancelling_a_native_fiber_in_a_managed_call_cancels_the_call_too() =>
+        K.Run(() =>
+        {
+            var trace = new Trace();
+            long id = NativeFiber.RegisterCallback(_ =>
+            {
+                try { Fiber.Sleep(Timeout.InfiniteTimeSpan); }
+                finally { trace.Add("callback cleaned up"); }
+                return 0;
+            });
+            try
+            {
+                var f = NativeFiber.Spawn(NativeEntries.CallManaged, (nint)id);
+                Fiber.Sleep(K.Ms(5));   // the callback runs and sleeps; the native fiber waits for it
+                f.Cancel();
+                Assert.Equal(FiberState.Cancelled, f.State);
+                Fiber.Sleep(K.Ms(5));
+                trace.Is("callback cleaned up");
+            }
+            finally { NativeFiber.UnregisterCallback(id); }
+        });
+
     private static (Socket Client, Socket Server) Pair()
     {
         using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);

@@ -218,6 +218,12 @@ public sealed class FiberSocket : IDisposable
         while (true)
         {
             Socket accepted;
+            // These calls have no error-code form: ask first, so a would-block costs a poll, not an exception.
+            if (!_socket.Poll(0, SelectMode.SelectRead))
+            {
+                WaitReady(PollEvents.Readable, "Accept");
+                continue;
+            }
             try
             {
                 accepted = _socket.Accept();
@@ -271,25 +277,7 @@ public sealed class FiberSocket : IDisposable
     /// <exception cref="ObjectDisposedException">The socket was disposed.</exception>
     /// <exception cref="IOCancelledException">The fiber was cancelled; <see cref="IOCancelledException.BytesReceived"/> bytes are in the buffer.</exception>
     /// <exception cref="IOTimeoutException">A timeout expired; <see cref="IOTimeoutException.BytesReceived"/> bytes are in the buffer.</exception>
-    public void ReceiveExactly(Span<byte> buffer)
-    {
-        int received = 0;
-        try
-        {
-            Blocking.Checkpoint();
-            while (received < buffer.Length)
-            {
-                int n = Receive(buffer[received..]);
-                if (n == 0)
-                    throw new EndOfStreamException($"The peer ended the stream after {received} of {buffer.Length} byte(s).");
-                received += n;
-            }
-        }
-        catch (OperationCanceledException e) when (IOProgress.ShouldWrap(e))
-        {
-            throw IOProgress.Wrap(e, "ReceiveExactly", 0, received);
-        }
-    }
+    public void ReceiveExactly(Span<byte> buffer) => IOProgress.ReadExactly(buffer, Receive, "ReceiveExactly");
 
     /// <summary>
     /// Sends as much of <paramref name="buffer"/> as the socket takes now (at least one byte), waiting
@@ -325,20 +313,7 @@ public sealed class FiberSocket : IDisposable
     /// <exception cref="ObjectDisposedException">The socket was disposed.</exception>
     /// <exception cref="IOCancelledException">The fiber was cancelled; <see cref="IOCancelledException.BytesSent"/> bytes went out.</exception>
     /// <exception cref="IOTimeoutException">A timeout expired; <see cref="IOTimeoutException.BytesSent"/> bytes went out.</exception>
-    public void SendAll(ReadOnlySpan<byte> buffer)
-    {
-        int sent = 0;
-        try
-        {
-            Blocking.Checkpoint();
-            while (sent < buffer.Length)
-                sent += Send(buffer[sent..]);
-        }
-        catch (OperationCanceledException e) when (IOProgress.ShouldWrap(e))
-        {
-            throw IOProgress.Wrap(e, "SendAll", sent, 0);
-        }
-    }
+    public void SendAll(ReadOnlySpan<byte> buffer) => IOProgress.WriteAll(buffer, Send, "SendAll");
 
     /// <summary>
     /// Receives one datagram, waiting if none has arrived. A cancellation point. A datagram longer than
@@ -359,6 +334,11 @@ public sealed class FiberSocket : IDisposable
         Blocking.Checkpoint();
         while (true)
         {
+            if (!_socket.Poll(0, SelectMode.SelectRead))
+            {
+                WaitReady(PollEvents.Readable, "ReceiveFrom");
+                continue;
+            }
             try
             {
                 return _socket.ReceiveFrom(buffer, SocketFlags.None, ref from);
@@ -389,6 +369,11 @@ public sealed class FiberSocket : IDisposable
         Blocking.Checkpoint();
         while (true)
         {
+            if (!_socket.Poll(0, SelectMode.SelectWrite))
+            {
+                WaitReady(PollEvents.Writable, "SendTo");
+                continue;
+            }
             try
             {
                 return _socket.SendTo(buffer, SocketFlags.None, to);

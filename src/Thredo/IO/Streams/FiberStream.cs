@@ -193,25 +193,7 @@ public sealed class FiberStream : Stream
     /// <exception cref="ObjectDisposedException">The stream was disposed.</exception>
     /// <exception cref="IOCancelledException">The fiber was cancelled; <see cref="IOCancelledException.BytesReceived"/> says how many bytes arrived.</exception>
     /// <exception cref="IOTimeoutException">A timeout expired; <see cref="IOTimeoutException.BytesReceived"/> says how many bytes arrived.</exception>
-    public new void ReadExactly(Span<byte> buffer)
-    {
-        int received = 0;
-        try
-        {
-            Blocking.Checkpoint();
-            while (received < buffer.Length)
-            {
-                int n = Read(buffer[received..]);
-                if (n == 0)
-                    throw new EndOfStreamException($"The stream ended after {received} of {buffer.Length} byte(s).");
-                received += n;
-            }
-        }
-        catch (OperationCanceledException e) when (IOProgress.ShouldWrap(e))
-        {
-            throw IOProgress.Wrap(e, "ReadExactly", 0, received);
-        }
-    }
+    public new void ReadExactly(Span<byte> buffer) => IOProgress.ReadExactly(buffer, Read, "ReadExactly");
 
     /// <summary>Reads exactly <paramref name="count"/> bytes into <paramref name="buffer"/> at <paramref name="offset"/> (see <see cref="ReadExactly(Span{byte})"/>).</summary>
     /// <param name="buffer">The array.</param>
@@ -373,18 +355,11 @@ public sealed class FiberStream : Stream
     public override void Write(ReadOnlySpan<byte> buffer)
     {
         ref int turn = ref EnterWrite();
-        int sent = 0;
         try
         {
             if (_channel.CanSeek)
                 DiscardReadAhead();
-            Blocking.Checkpoint();
-            while (sent < buffer.Length)
-                sent += _channel.Write(buffer[sent..]);
-        }
-        catch (OperationCanceledException e) when (IOProgress.ShouldWrap(e))
-        {
-            throw IOProgress.Wrap(e, "Write", sent, 0);
+            IOProgress.WriteAll(buffer, _channel.Write, "Write");
         }
         finally
         {

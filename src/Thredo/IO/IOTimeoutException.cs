@@ -40,20 +40,3 @@ public class IOTimeoutException : FiberTimeoutException
     /// </summary>
     public long BytesReceived { get; }
 }
-
-/// <summary>Turning a delivered interrupt into one that carries an operation's progress.</summary>
-internal static class IOProgress
-{
-    internal static string Describe(string what, string operation, long sent, long received) =>
-        $"{operation} was {what} after {(sent > 0 || received == 0 ? $"sending {sent} byte(s)" : $"receiving {received} byte(s)")}.";
-
-    /// <summary>True for a kernel-delivered interrupt that does not carry progress yet (an inner operation did not wrap it).</summary>
-    internal static bool ShouldWrap(OperationCanceledException e) =>
-        e is (FiberCancelledException or FiberTimeoutException) and not (IOCancelledException or IOTimeoutException);
-
-    /// <summary>The same kind of interrupt as <paramref name="interrupt"/> (which <see cref="ShouldWrap"/> accepted), with the progress attached.</summary>
-    internal static OperationCanceledException Wrap(OperationCanceledException interrupt, string operation, long sent, long received) =>
-        interrupt is FiberTimeoutException t
-            ? new IOTimeoutException(t, operation, sent, received)
-            : new IOCancelledException((FiberCancelledException)interrupt, operation, sent, received);
-}
