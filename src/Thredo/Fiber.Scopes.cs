@@ -87,6 +87,26 @@ public partial class Fiber
     }
 
     /// <summary>
+    /// Runs <paramref name="body"/> under a deadline and returns its result, or
+    /// <paramref name="fallback"/> if its own deadline interrupted it (thredo's
+    /// <c>ignore_after(delay, callable)</c>, which returns None). An outer scope's expiry passes through.
+    /// </summary>
+    /// <typeparam name="T">The result type.</typeparam>
+    /// <param name="delay">How long from now.</param>
+    /// <param name="body">The code to run.</param>
+    /// <param name="fallback">What to return if the deadline expired first.</param>
+    /// <returns>The body's result, or <paramref name="fallback"/>.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="body"/> is null.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="delay"/> is negative.</exception>
+    /// <exception cref="InvalidOperationException">The caller is not a fiber.</exception>
+    public static T IgnoreAfter<T>(TimeSpan delay, Func<T> body, T fallback)
+    {
+        ArgumentNullException.ThrowIfNull(body);
+        T result = fallback;
+        return IgnoreAfter(delay, () => result = body()) ? result : fallback;
+    }
+
+    /// <summary>
     /// Defers delivery of cancellation and timeouts to the calling fiber until the returned scope is
     /// disposed; a request that arrives meanwhile is delivered at the first blocking operation after
     /// the outermost such scope ends. Use it around cleanup that must not be interrupted.

@@ -7,7 +7,9 @@ namespace Thredo;
 /// <summary>
 /// Fibers spawned and joined together under a <see cref="GroupWait"/> policy. A member that fails
 /// cancels the others at once, and <see cref="Join"/> then throws <see cref="FiberGroupException"/>
-/// holding every failure. Disposing the group never leaves a member running.
+/// holding every failure. Disposing the group never leaves a member running. As thredo's
+/// <c>ThreadGroup</c>: members can be taken in completion order (<see cref="NextDone"/>,
+/// <see cref="NextResult"/>), and daemon members run beside the others without being waited for.
 /// </summary>
 /// <remarks>Use it from the fibers of one <see cref="Fiber.Run(Action, FiberOptions?)"/>; typically <c>using var g = new FiberGroup(...)</c>.</remarks>
 [DebuggerDisplay("{ToString(),nq}")]
@@ -15,7 +17,8 @@ public sealed class FiberGroup : IDisposable
 {
     private readonly Lock _lock = new();
     private readonly GroupWait _wait;
-    private readonly List<Fiber> _members = [];         // every member spawned (under _lock)
+    private readonly List<Fiber> _members = [];         // every member spawned but daemons (under _lock)
+    private readonly List<Fiber> _daemons = [];         // daemon members: never waited for, cancelled at the end
     private readonly Queue<Fiber> _ended = new();       // ended members Join has not looked at yet
     private readonly WaitQueue _waiters;                // Join waiting for the next member to end
     private readonly List<Exception> _failures = [];    // members that faulted
@@ -50,7 +53,25 @@ public sealed class FiberGroup : IDisposable
     public Fiber Spawn(Action body, string? name = null)
     {
         ArgumentNullException.ThrowIfNull(body);
-        return Add(() => Fiber.SpawnCore(body, name, this));
+        return Add(() => Fiber.SpawnCore(body, name, this), daemon: false);
+    }
+
+    /// <summary>
+    /// Starts <paramref name="body"/> as a member; a daemon member (a background helper: a heartbeat, a
+    /// cache refresher) is not waited for by <see cref="Join"/> and not seen by <see cref="NextDone"/>;
+    /// when the group ends it is cancelled, and its end is not reported. Its failure is reported on
+    /// stderr and does not fail the group.
+    /// </summary>
+    /// <param name="body">The member's body.</param>
+    /// <param name="name">A name for diagnostics; null for <c>fiber-{Id}</c>.</param>
+    /// <param name="daemon">True for a daemon member.</param>
+    /// <returns>The member's handle.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="body"/> is null.</exception>
+    /// <exception cref="InvalidOperationException">The caller is not a fiber, or the group was joined or disposed.</exception>
+    public Fiber Spawn(Action body, string? name, bool daemon)
+    {
+        ArgumentNullException.ThrowIfNull(body);
+        return Add(() => Fiber.SpawnCore(body, name, this), daemon);
     }
 
     /// <summary>Starts <paramref name="body"/> as a member with a result.</summary>
@@ -63,10 +84,10 @@ public sealed class FiberGroup : IDisposable
     public Fiber<T> Spawn<T>(Func<T> body, string? name = null)
     {
         ArgumentNullException.ThrowIfNull(body);
-        return Add(() => Fiber.SpawnCore(body, name, this));
+        return Add(() => Fiber.SpawnCore(body, name, this), daemon: false);
     }
 
-    private TFiber Add<TFiber>(Func<TFiber> spawn) where TFiber : Fiber
+    private TFiber Add<TFiber>(Func<TFiber> spawn, bool daemon) where TFiber : Fiber
     {
         lock (_lock)
         {
@@ -74,7 +95,7 @@ public sealed class FiberGroup : IDisposable
                 throw new InvalidOperationException("This FiberGroup has been joined, cancelled or disposed; start a new group.");
             // Spawning under the lock keeps the member list ahead of OnMemberEnded even on another kernel.
             TFiber fiber = spawn();
-            _members.Add(fiber);
+            (daemon ? _daemons : _members).Add(fiber);
             return fiber;
         }
     }
@@ -85,7 +106,7 @@ public sealed class FiberGroup : IDisposable
     /// <summary>The winner's result (null for a fiber without one, or when there is no winner).</summary>
     public object? Result => (_completed as IBoxedResult)?.BoxedResult;
 
-    /// <summary>A snapshot of the members, in spawn order.</summary>
+    /// <summary>A snapshot of the members (daemons not included), in spawn order.</summary>
     public IReadOnlyList<Fiber> Fibers
     {
         get
@@ -93,6 +114,75 @@ public sealed class FiberGroup : IDisposable
             lock (_lock)
                 return [.. _members];
         }
+    }
+
+    /// <summary>Every member's result in spawn order (null for a member without one, or that failed or was cancelled).</summary>
+    /// <exception cref="InvalidOperationException">The group has not been joined yet.</exception>
+    public IReadOnlyList<object?> Results
+    {
+        get
+        {
+            lock (_lock)
+            {
+                if (!_joined)
+                    throw new InvalidOperationException("Results are known once the group is joined: call Join first.");
+                return [.. _members.Select(m => m.State == FiberState.Completed ? (m as IBoxedResult)?.BoxedResult : null)];
+            }
+        }
+    }
+
+    /// <summary>The exceptions of the members that failed so far, in the order they ended (cancellations not included).</summary>
+    public IReadOnlyList<Exception> Exceptions
+    {
+        get
+        {
+            lock (_lock)
+                return [.. _failures];
+        }
+    }
+
+    /// <summary>
+    /// Waits for the next member to end and returns it, in completion order; null once every member
+    /// has been returned (by this or by <see cref="Join"/>, which share the order). A cancellation point.
+    /// </summary>
+    /// <returns>The member, or null.</returns>
+    /// <exception cref="FiberCancelledException">The calling fiber was cancelled while waiting.</exception>
+    /// <exception cref="FiberTimeoutException">A timeout of the calling fiber expired while waiting.</exception>
+    public Fiber? NextDone() => NextEnded();
+
+    /// <summary>
+    /// <see cref="NextDone"/>, returning the member's result (null for a member without one, and when no
+    /// member is left). A cancellation point.
+    /// </summary>
+    /// <returns>The result.</returns>
+    /// <exception cref="FiberFailedException">The member failed or was cancelled; the cause is the inner exception.</exception>
+    /// <exception cref="FiberCancelledException">The calling fiber was cancelled while waiting.</exception>
+    /// <exception cref="FiberTimeoutException">A timeout of the calling fiber expired while waiting.</exception>
+    public object? NextResult()
+    {
+        if (NextEnded() is not Fiber f)
+            return null;
+        if (f.State != FiberState.Completed)
+            throw new FiberFailedException(f, f.Exception ?? new FiberCancelledException(f));
+        return (f as IBoxedResult)?.BoxedResult;
+    }
+
+    /// <summary>
+    /// Cancels every member still running (daemons too) and waits until they have ended; they stay
+    /// in the completion order for <see cref="NextDone"/>. The group stays usable: new members may be
+    /// spawned. A cancellation point.
+    /// </summary>
+    /// <exception cref="FiberCancelledException">The calling fiber was cancelled while waiting.</exception>
+    /// <exception cref="FiberTimeoutException">A timeout of the calling fiber expired while waiting.</exception>
+    public void CancelRemaining()
+    {
+        Fiber[] running;
+        lock (_lock)
+            running = [.. _members.Concat(_daemons).Where(m => !m.IsCompleted)];
+        foreach (Fiber m in running)
+            m.RequestCancel();
+        foreach (Fiber m in running)
+            m.Wait();
     }
 
     /// <summary>
@@ -110,13 +200,13 @@ public sealed class FiberGroup : IDisposable
         try
         {
             if (_wait == GroupWait.None)
-                CancelRemaining();
+                RequestCancelAll();
             while (NextEnded() is Fiber f)
             {
                 if (_completed is null && IsWinner(f))
                 {
                     _completed = f;
-                    CancelRemaining();
+                    RequestCancelAll();
                 }
             }
         }
@@ -125,6 +215,7 @@ public sealed class FiberGroup : IDisposable
             Cancel();
             throw;
         }
+        EndDaemons();
         lock (_lock)
             _joined = true;
         ThrowIfFailed();
@@ -140,9 +231,10 @@ public sealed class FiberGroup : IDisposable
     /// <summary>Cancels every member and waits until all have ended. Idempotent. Waits with cancellation deferred.</summary>
     public void Cancel()
     {
-        CancelRemaining();
+        RequestCancelAll();
         using (Fiber.IsOnFiber ? Fiber.DisableCancellation() : null)
             while (NextEnded() is not null) { }
+        EndDaemons();
     }
 
     /// <summary>
@@ -179,6 +271,12 @@ public sealed class FiberGroup : IDisposable
         bool failed = member.State == FiberState.Faulted;
         lock (_lock)
         {
+            if (_daemons.Contains(member))
+            {
+                if (failed)
+                    member.Runtime.Report($"Thredo: daemon fiber {member.Id} '{member.Name}' of a group failed:{Environment.NewLine}{member.Exception}");
+                return;
+            }
             _ended.Enqueue(member);
             _endedCount++;
             if (failed)
@@ -187,7 +285,7 @@ public sealed class FiberGroup : IDisposable
         }
         w?.Signal();
         if (failed)
-            CancelRemaining();
+            RequestCancelAll();
     }
 
     /// <summary>The next ended member Join has not seen, waiting for one; null once every member has been seen.</summary>
@@ -210,16 +308,30 @@ public sealed class FiberGroup : IDisposable
         }
     }
 
-    private void CancelRemaining()
+    /// <summary>Requests cancellation of every member, daemons included, and refuses new ones.</summary>
+    private void RequestCancelAll()
     {
         Fiber[] members;
         lock (_lock)
         {
             _cancelling = true;
-            members = [.. _members];
+            members = [.. _members, .. _daemons];
         }
         foreach (Fiber m in members)
             m.RequestCancel();
+    }
+
+    /// <summary>The group ends: its daemons are cancelled and waited for, silently, with cancellation deferred.</summary>
+    private void EndDaemons()
+    {
+        Fiber[] daemons;
+        lock (_lock)
+            daemons = [.. _daemons];
+        foreach (Fiber d in daemons)
+            d.RequestCancel();
+        using (Fiber.IsOnFiber ? Fiber.DisableCancellation() : null)
+            foreach (Fiber d in daemons)
+                d.Wait();
     }
 
     private void ThrowIfFailed()

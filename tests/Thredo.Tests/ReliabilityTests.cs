@@ -41,20 +41,6 @@ public class ReliabilityTests
         });
 
     [Fact]
-    public void A_timeout_enclosing_the_group_cancels_its_members_at_Dispose() =>
-        K.Run(() =>
-        {
-            Fiber? member = null;
-            Assert.Throws<FiberTimeoutException>(() => Fiber.TimeoutAfter(K.Ms(5), () =>
-            {
-                using var g = new FiberGroup();
-                member = g.Spawn(() => Fiber.Sleep(Timeout.InfiniteTimeSpan));
-                Fiber.Sleep(Timeout.InfiniteTimeSpan);
-            }));
-            Assert.Equal(FiberState.Cancelled, member!.State);
-        });
-
-    [Fact]
     public void An_exception_thrown_in_a_group_body_wins_and_the_members_are_cancelled() =>
         K.Run(() =>
         {
