@@ -14,6 +14,9 @@ namespace Thredo;
 /// <remarks>
 /// <see cref="FiberQueueBase{T}.TaskDone"/> and <see cref="FiberQueueBase{T}.Join"/> track work: every successful put adds an unfinished
 /// item, <see cref="FiberQueueBase{T}.TaskDone"/> marks one finished, and <see cref="FiberQueueBase{T}.Join"/> waits until none is left.
+/// <see cref="FiberQueueBase{T}.Complete"/> ends the puts as <see cref="System.Collections.Concurrent.BlockingCollection{T}.CompleteAdding"/>
+/// does: consumers drain what is left (<see cref="FiberQueueBase{T}.GetConsumingEnumerable"/> then ends, and
+/// <see cref="FiberQueueBase{T}.Get"/> throws <see cref="FiberQueueCompletedException"/>).
 /// </remarks>
 [DebuggerDisplay("{ToString(),nq}")]
 [SuppressMessage("Naming", "CA1711:Identifiers should not have incorrect suffix", Justification = "The name is fixed by the public API contract (API.md).")]
