@@ -49,7 +49,7 @@ public sealed class FiberGroup : IDisposable
     /// <param name="name">A name for diagnostics; null for <c>fiber-{Id}</c>.</param>
     /// <returns>The member's handle.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="body"/> is null.</exception>
-    /// <exception cref="InvalidOperationException">The caller is not a fiber, or the group was joined or disposed.</exception>
+    /// <exception cref="InvalidOperationException">The caller is not a fiber, or the group was joined or disposed, or is cancelling its members (one failed, a winner was found, or <see cref="Cancel"/> was called).</exception>
     public Fiber Spawn(Action body, string? name = null)
     {
         ArgumentNullException.ThrowIfNull(body);
@@ -67,7 +67,7 @@ public sealed class FiberGroup : IDisposable
     /// <param name="daemon">True for a daemon member.</param>
     /// <returns>The member's handle.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="body"/> is null.</exception>
-    /// <exception cref="InvalidOperationException">The caller is not a fiber, or the group was joined or disposed.</exception>
+    /// <exception cref="InvalidOperationException">The caller is not a fiber, or the group was joined or disposed, or is cancelling its members (one failed, a winner was found, or <see cref="Cancel"/> was called).</exception>
     public Fiber Spawn(Action body, string? name, bool daemon)
     {
         ArgumentNullException.ThrowIfNull(body);
@@ -80,7 +80,7 @@ public sealed class FiberGroup : IDisposable
     /// <param name="name">A name for diagnostics; null for <c>fiber-{Id}</c>.</param>
     /// <returns>The member's handle.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="body"/> is null.</exception>
-    /// <exception cref="InvalidOperationException">The caller is not a fiber, or the group was joined or disposed.</exception>
+    /// <exception cref="InvalidOperationException">The caller is not a fiber, or the group was joined or disposed, or is cancelling its members (one failed, a winner was found, or <see cref="Cancel"/> was called).</exception>
     public Fiber<T> Spawn<T>(Func<T> body, string? name = null)
     {
         ArgumentNullException.ThrowIfNull(body);
