@@ -34,7 +34,7 @@ public class FailureTests
     [Fact]
     public void A_fiber_holding_the_kernel_too_long_is_reported_when_LongBlockWarning_is_set()
     {
-        string err = StderrCapture.Of(() => Fiber.Run(() => K.Compute(300), new FiberOptions { LongBlockWarning = K.Ms(50) }));
+        string err = StderrCapture.Of(() => Fiber.Run(() => K.Compute(600), new FiberOptions { LongBlockWarning = K.Ms(50) }));
         Assert.Contains("'main' has held its kernel", err);
     }
 

@@ -1,9 +1,13 @@
 namespace Thredo.Kernel;
 
 /// <summary>
-/// <see cref="FiberOptions.LongBlockWarning"/>: a timer that reports a fiber holding its kernel's
-/// baton (running without blocking) for longer than the limit, once per occurrence.
+/// <see cref="FiberOptions.LongBlockWarning"/>: a watcher thread that reports a fiber holding its
+/// kernel's baton (running without blocking) for longer than the limit, once per occurrence.
 /// </summary>
+/// <remarks>
+/// A thread of its own, not a thread-pool timer: a starved pool (blocking code on pool threads, the
+/// very situation worth warning about) delayed the timer past whole occurrences.
+/// </remarks>
 internal sealed class LongBlockWatch : IDisposable
 {
     private readonly Kernel[] _kernels;
@@ -11,7 +15,9 @@ internal sealed class LongBlockWatch : IDisposable
     private readonly long[] _lastSwitches;
     private readonly long[] _since;
     private readonly bool[] _reported;
-    private readonly Timer _timer;
+    private readonly TimeSpan _period;
+    private readonly ManualResetEventSlim _stop = new();
+    private readonly Thread _thread;
 
     internal LongBlockWatch(Kernel[] kernels, TimeSpan limit)
     {
@@ -20,8 +26,15 @@ internal sealed class LongBlockWatch : IDisposable
         _lastSwitches = new long[kernels.Length];
         _since = new long[kernels.Length];
         _reported = new bool[kernels.Length];
-        TimeSpan period = limit / 4 > TimeSpan.FromMilliseconds(1) ? limit / 4 : TimeSpan.FromMilliseconds(1);
-        _timer = new Timer(_ => Check(), null, period, period);
+        _period = limit / 4 > TimeSpan.FromMilliseconds(1) ? limit / 4 : TimeSpan.FromMilliseconds(1);
+        _thread = new Thread(Loop) { IsBackground = true, Name = "thredo long-block watch" };
+        _thread.Start();
+    }
+
+    private void Loop()
+    {
+        while (!_stop.Wait(_period))
+            Check();
     }
 
     private void Check()
@@ -56,5 +69,10 @@ internal sealed class LongBlockWatch : IDisposable
     }
 
     /// <inheritdoc/>
-    public void Dispose() => _timer.Dispose();
+    public void Dispose()
+    {
+        _stop.Set();
+        _thread.Join();
+        _stop.Dispose();
+    }
 }
