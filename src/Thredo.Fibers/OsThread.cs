@@ -18,17 +18,8 @@ internal static class OsThread
     /// </summary>
     internal static bool IsAsleep(int tid)
     {
-        if (tid == 0 || !OperatingSystem.IsLinux())
+        if (ReadTaskFile(tid, "stat") is not string stat)
             return false;
-        string stat;
-        try
-        {
-            stat = File.ReadAllText(string.Create(CultureInfo.InvariantCulture, $"/proc/self/task/{tid}/stat"));
-        }
-        catch (IOException)
-        {
-            return false;   // the thread has exited
-        }
         // "tid (comm) S ...": comm may hold spaces and parentheses, so the state follows the last ')'.
         int close = stat.LastIndexOf(')');
         return close >= 0 && close + 2 < stat.Length && stat[close + 2] is 'S' or 'D';
@@ -41,21 +32,27 @@ internal static class OsThread
     /// </summary>
     internal static long ScheduledNanoseconds(int tid)
     {
-        if (tid == 0 || !OperatingSystem.IsLinux())
+        if (ReadTaskFile(tid, "schedstat") is not string text)
             return -1;
-        string text;
-        try
-        {
-            text = File.ReadAllText(string.Create(CultureInfo.InvariantCulture, $"/proc/self/task/{tid}/schedstat"));
-        }
-        catch (IOException)
-        {
-            return -1;
-        }
         string[] fields = text.Split(' ', StringSplitOptions.RemoveEmptyEntries);
         return fields.Length >= 2
             && long.TryParse(fields[0], NumberStyles.Integer, CultureInfo.InvariantCulture, out long onCpu)
             && long.TryParse(fields[1], NumberStyles.Integer, CultureInfo.InvariantCulture, out long queued)
             ? onCpu + queued : -1;
+    }
+
+    /// <summary>A file of /proc/self/task/&lt;tid&gt;/, or null off Linux, for tid 0, or once the thread has exited.</summary>
+    private static string? ReadTaskFile(int tid, string name)
+    {
+        if (tid == 0 || !OperatingSystem.IsLinux())
+            return null;
+        try
+        {
+            return File.ReadAllText(string.Create(CultureInfo.InvariantCulture, $"/proc/self/task/{tid}/{name}"));
+        }
+        catch (IOException)
+        {
+            return null;
+        }
     }
 }
