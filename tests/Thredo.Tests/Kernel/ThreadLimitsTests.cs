@@ -69,21 +69,22 @@ public class ThreadLimitsTests
 
     [Fact]
     public void Thousands_of_fibers_failing_for_a_limit_in_a_row_are_each_reported_and_the_kernel_goes_on() =>
-        K.RunOneKernel(() =>
+        Fiber.Run(() =>
         {
             // At a real limit every fresh fiber in the queue fails where it would start; the kernel
             // must pick the next one in a loop (it once recursed per failure and overflowed its stack).
+            // Armed before the spawns, so every one fails wherever it is first dispatched.
             const int N = 20_000;
-            var fibers = new Fiber[N];
-            for (int i = 0; i < N; i++)
-                fibers[i] = Fiber.Spawn(() => { }, $"starved {i}");
             int reported = 0;
             Fiber.Current.Runtime.Report = _ => reported++;
             Fiber.Current.Runtime.InjectedThreadFailures = N;
+            var fibers = new Fiber[N];
+            for (int i = 0; i < N; i++)
+                fibers[i] = Fiber.Spawn(() => { }, $"starved {i}");
             foreach (Fiber f in fibers)   // main blocks: every queued fiber is dispatched to a new thread
                 Assert.Throws<FiberFailedException>(f.Join);
             Assert.Equal("", string.Join(",", fibers.Where(f => f.Exception is not FiberLimitException).Select(f => $"{f.Name} {f.State}").Take(5)));
             Assert.True(reported >= N - 1, $"{reported} reported");   // failed before their join: each reported once
             Assert.Equal(42, Fiber.Spawn(() => 42).Join());
-        });
+        }, K.Options with { Schedulers = 1, ForeignBlockHandoff = Timeout.InfiniteTimeSpan });   // spawning 20,000 under load must not be handed off mid-loop
 }
