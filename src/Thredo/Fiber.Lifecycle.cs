@@ -10,6 +10,9 @@ public partial class Fiber
     private volatile object? _finalBox;              // boxed final FiberState once ended
     private Exception? _exception;
 
+    /// <summary>Told of the fiber's end, after its joiners (FiberHost.RunAsync's task); set before it is queued. Its failure then counts as observed.</summary>
+    internal Action<Fiber>? OnEnded;
+
     private FiberState? FinalState => _finalBox is FiberState s ? s : null;
 
     private WaitQueue Joiners => _joiners ??= new WaitQueue(_completionLock);   // under _completionLock
@@ -65,6 +68,12 @@ public partial class Fiber
         return fiber;
     }
 
+    /// <summary>Every live fiber of the caller's runtime (its <c>Fiber.Run</c> or <see cref="FiberHost"/>), in id order: what each waits on, and for how long.</summary>
+    /// <returns>A copy, the caller included (as Running).</returns>
+    /// <exception cref="InvalidOperationException">The caller is not a fiber (a host's owner uses <see cref="FiberHost.Snapshot"/>).</exception>
+    public static IReadOnlyList<FiberInfo> Snapshot() => (t_self ?? throw new InvalidOperationException(
+        "Fiber.Snapshot was called off a fiber. Call it from a fiber, or use FiberHost.Snapshot() on a host.")).Runtime.Snapshot();
+
     /// <summary>
     /// Starts <paramref name="body"/> as a new fiber of the caller's kernel. It runs when the caller (or a
     /// later fiber) blocks or yields.
@@ -119,6 +128,8 @@ public partial class Fiber
         if (isMain)
             runtime.Main = fiber;   // before it can run: its end must be recognised as main's
         kernel.Spawn(fiber);
+        if (runtime.IsStopping)
+            fiber.RequestCancel();   // spawned by a fiber of a stopping host: it stops with the rest
         return fiber;
     }
 
@@ -140,12 +151,13 @@ public partial class Fiber
             joiners = _joiners is { Count: > 0 } q ? q.CompleteAll() : null;   // most fibers end with no joiner waiting
             tcs = _completionTask;
         }
-        if (final == FiberState.Faulted && joiners is not { Count: > 0 } && Group is null && this != Runtime.Main)
+        if (final == FiberState.Faulted && joiners is not { Count: > 0 } && Group is null && this != Runtime.Main && OnEnded is null)
             ReportUnjoinedFailure(failure!);
         if (joiners is not null)
             foreach (Waiter w in joiners)
                 w.Signal();
         if (failure is null) tcs?.TrySetResult(); else tcs?.TrySetException(new FiberFailedException(this, failure));
+        OnEnded?.Invoke(this);
         Group?.OnMemberEnded(this);
         if (this == Runtime.Main)
             Runtime.OnMainEnded();
@@ -153,7 +165,7 @@ public partial class Fiber
     }
 
     private void ReportUnjoinedFailure(Exception failure) =>
-        Runtime.Report($"Thredo: fiber {Id} '{Name}' failed and nobody is joining it:{Environment.NewLine}{failure}");
+        Runtime.Report(DiagnosticKind.Failure, $"Thredo: fiber {Id} '{Name}' failed and nobody is joining it:{Environment.NewLine}{failure}");
 
     /// <summary>Queues <paramref name="waiter"/> to be completed when this fiber ends; false if it has already ended.</summary>
     internal bool TryAddJoiner(Waiter waiter)

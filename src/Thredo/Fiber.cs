@@ -26,7 +26,7 @@ public partial class Fiber
     private readonly Delegate _body;
     private readonly ExecutionContext? _context;
 
-    private protected Fiber(Delegate body, string? name, FiberRuntime runtime, Kernel.Kernel kernel, FiberGroup? group)
+    internal Fiber(Delegate body, string? name, FiberRuntime runtime, Kernel.Kernel kernel, FiberGroup? group)
     {
         _body = body;
         Id = Interlocked.Increment(ref s_nextId);
@@ -86,6 +86,8 @@ public partial class Fiber
     internal long QueuedAt;                          // when it was spawned (Clock ticks): stealing waits for a backlog to age
     internal volatile bool Detached;                 // handed off while asleep in foreign code: takes the baton back at its next Thredo call
     internal long DetachedAt;                        // when (Clock ticks), for the long-block report
+    internal long ParkedAt;                          // when it last parked (Clock ticks), for snapshots
+    internal System.Diagnostics.StackTrace? ParkedStack; // where it last parked, with FiberOptions.CaptureStacks
 
     /// <summary>A managed fiber that has never run: a queue entry with no thread, timers or descriptors yet.</summary>
     internal bool IsFresh => Thread is null && Native is null;
@@ -108,6 +110,15 @@ public partial class Fiber
 
     /// <inheritdoc/>
     public override string ToString() => $"Fiber {Id} '{Name}' ({State})";
+
+    /// <summary>
+    /// What this fiber waits on, in words, or null if it is not blocked: the words of snapshots and of
+    /// the deadlock report. Its kernel's lock held (or a racy read, for diagnostics).
+    /// </summary>
+    internal string? DescribeWait() => SchedState != FiberState.Blocked || IsCompleted ? null
+        : CurrentWaiter is Waiter w ? w.Describe()
+        : Detached ? "foreign code (handed off: asleep in a call Thredo does not serve)"
+        : "foreign code (RunBlocking)";
 
     /// <summary>
     /// Runs the body on the calling (pooled) thread, which has just been handed the baton. Returns the

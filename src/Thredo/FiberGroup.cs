@@ -274,7 +274,7 @@ public sealed class FiberGroup : IDisposable
             if (_daemons.Contains(member))
             {
                 if (failed)
-                    member.Runtime.Report($"Thredo: daemon fiber {member.Id} '{member.Name}' of a group failed:{Environment.NewLine}{member.Exception}");
+                    member.Runtime.Report(DiagnosticKind.Failure, $"Thredo: daemon fiber {member.Id} '{member.Name}' of a group failed:{Environment.NewLine}{member.Exception}");
                 return;
             }
             _ended.Enqueue(member);

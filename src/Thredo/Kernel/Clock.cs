@@ -22,4 +22,7 @@ internal static class Clock
         long ticks = deadline - Now;
         return ticks <= 0 ? 0 : (long)(ticks * (1e9 / Stopwatch.Frequency));
     }
+
+    /// <summary>Time passed since <paramref name="since"/> (a <see cref="Now"/> reading), at least zero.</summary>
+    internal static TimeSpan Since(long since) => TimeSpan.FromSeconds(Math.Max(0, Now - since) / (double)Stopwatch.Frequency);
 }

@@ -1,18 +1,25 @@
 using System.Diagnostics;
 using System.Text;
+using Thredo.Diagnostics;
 
 namespace Thredo.Kernel;
 
 /// <summary>
-/// One <c>Fiber.Run</c>: its kernels, the set of live fibers, and the policies that span kernels
-/// (placement and stealing, deadlock detection, shutdown when main ends). Scheduling state is per
-/// kernel; <see cref="Lock"/> guards only what spans them, and is never taken on a hand-off.
+/// One <c>Fiber.Run</c> or <c>FiberHost</c>: its kernels, the set of live fibers, and the policies
+/// that span kernels (placement and stealing, deadlock detection, shutdown when main ends or the host
+/// stops). Scheduling state is per kernel; <see cref="Lock"/> guards only what spans them, and is
+/// never taken on a hand-off.
 /// </summary>
 internal sealed class FiberRuntime : IDisposable
 {
     // ---- Runtime state (guarded by Lock unless marked) ------------------------------------------
     internal readonly Lock Lock = new();                      // deadlock state; taken before any kernel lock
-    internal readonly FiberOptions Options;                   // as given to Fiber.Run
+    internal readonly FiberOptions Options;                   // as given to Fiber.Run or FiberHost.Start
+    internal readonly bool Hosted;                            // a FiberHost: lives until stopped, not until its fibers end
+    private bool _stopping;                                   // hosted: StopAsync began; no outside spawn is admitted
+    private readonly TaskCompletionSource _ended = new(TaskCreationOptions.RunContinuationsAsynchronously); // hosted: kernel hosts gone
+    internal readonly long StartedAt = Clock.Now;             // for kernel busy time
+    private long _spawned;                                    // fibers ever spawned (Interlocked), for metrics
     internal readonly FiberThreadPool Threads;                // threads with Options.StackSizeBytes
     private readonly Kernel[] _kernels;                       // one per baton (Options.Schedulers); immutable
     private int _liveCount;                                   // fibers spawned and not ended (Interlocked); each kernel lists its own
@@ -25,13 +32,14 @@ internal sealed class FiberRuntime : IDisposable
     internal Fiber? Main;                                     // Fiber.Run's fiber
     internal readonly LongBlockWatch? Watch;                  // FiberOptions.LongBlockWarning
     internal readonly ForeignBlockWatch? ForeignWatch;        // FiberOptions.ForeignBlockHandoff
-    internal Action<string> Report = Console.Error.WriteLine;  // where diagnostics go (tests listen here)
+    internal Action<DiagnosticKind, string> Sink = static (_, m) => Console.Error.WriteLine(m); // where reports go (tests, ILogger)
     internal int InjectedThreadFailures;                      // tests only: this many thread starts fail next, as at an OS limit
     private KernelHost[] _hosts = [];                         // one per kernel while RunKernels runs; freed last
 
-    internal FiberRuntime(FiberOptions options)
+    internal FiberRuntime(FiberOptions options, bool hosted = false)
     {
         Options = options;
+        Hosted = hosted;
         Threads = FiberThreadPool.For(options.StackSizeBytes);
         _kernels = new Kernel[options.Schedulers];
         for (int i = 0; i < _kernels.Length; i++)
@@ -41,7 +49,11 @@ internal sealed class FiberRuntime : IDisposable
         if (options.ForeignBlockHandoff != Timeout.InfiniteTimeSpan)
             ForeignWatch = new ForeignBlockWatch(this, _kernels, options.ForeignBlockHandoff, options.LongBlockWarning, options.CaptureStacks);
         WarnIfFewThreadsLeft();
+        RuntimeMetrics.Add(this);
     }
+
+    /// <summary>Sends a diagnostic to <see cref="Sink"/> (standard error unless a host or a test took it).</summary>
+    internal void Report(DiagnosticKind kind, string message) => Sink(kind, message);
 
     private static int s_warned;
 
@@ -71,9 +83,23 @@ internal sealed class FiberRuntime : IDisposable
         : _kernels[(int)((uint)Interlocked.Increment(ref _nextKernel) % (uint)_kernels.Length)];
 
     /// <summary>A fiber was spawned (before it is queued).</summary>
-    internal void OnFiberSpawned() => Interlocked.Increment(ref _liveCount);
+    internal void OnFiberSpawned()
+    {
+        Interlocked.Increment(ref _liveCount);
+        Interlocked.Increment(ref _spawned);
+    }
 
-    /// <summary>A fiber has ended and left its kernel's live list: the runtime finishes with the last one.</summary>
+    /// <summary>Deadlocks declared so far (metrics).</summary>
+    internal int DeadlockCount => Volatile.Read(ref _deadlocks);
+
+    /// <summary>Live fibers now, and fibers ever spawned (metrics).</summary>
+    internal int LiveCount => Volatile.Read(ref _liveCount);
+    internal long SpawnedCount => Interlocked.Read(ref _spawned);
+
+    /// <summary>
+    /// A fiber has ended and left its kernel's live list: the runtime finishes with the last one
+    /// (a host's only once it is stopping: until then more work may come from outside).
+    /// </summary>
     internal void OnFiberEnded()
     {
         int left = Interlocked.Decrement(ref _liveCount);
@@ -81,12 +107,16 @@ internal sealed class FiberRuntime : IDisposable
         if (left == 0)
         {
             lock (Lock)
-                FinishLocked();
+            {
+                if ((!Hosted || _stopping) && Volatile.Read(ref _liveCount) == 0)
+                    FinishLocked();
+            }
         }
     }
 
     private void FinishLocked()
     {
+        Debug.Assert(Lock.IsHeldByCurrentThread);
         _finished = true;
         foreach (Kernel k in _kernels)
         {
@@ -105,6 +135,71 @@ internal sealed class FiberRuntime : IDisposable
         foreach (Thread t in others) t.Join();
     }
 
+    // ---- Hosted (FiberHost) ------------------------------------------------------------------------
+
+    /// <summary>Starts every kernel on a thread of its own; the first one's thread disposes the runtime at the end.</summary>
+    internal void StartKernels()
+    {
+        Debug.Assert(Hosted);
+        _hosts = _kernels.Select(k => new KernelHost(k)).ToArray();
+        var threads = _hosts.Select(h => new Thread(h.Run, Options.StackSizeBytes) { IsBackground = true, Name = "thredo kernel host" }).ToArray();
+        Thread first = threads[0];
+        threads[0] = new Thread(() =>
+        {
+            _hosts[0].Run();
+            foreach (Thread t in threads.Skip(1)) t.Join();
+            // Abandoned fibers may still touch their kernels (a computing one blocks later): only a
+            // runtime whose every fiber has ended is freed.
+            if (LiveCount == 0)
+                Dispose();
+            _ended.TrySetResult();
+        }, Options.StackSizeBytes) { IsBackground = true, Name = "thredo kernel host" };
+        foreach (Thread t in threads) t.Start();
+    }
+
+    /// <summary>Completes once a host's kernels have stopped (every fiber ended, or the rest abandoned).</summary>
+    internal Task Ended => _ended.Task;
+
+    /// <summary>True once <see cref="BeginStop"/> has run.</summary>
+    internal bool IsStopping => Volatile.Read(ref _stopping);
+
+    /// <summary>
+    /// A fiber from outside the runtime (a plain thread, async code, another runtime's fiber): made and
+    /// queued under <see cref="Lock"/>, so that none slips in after the stop has seen the last one end.
+    /// Null once stopping.
+    /// </summary>
+    internal Fiber? TrySpawnFromOutside(Func<Kernel, Fiber> construct)
+    {
+        lock (Lock)
+            return _stopping ? null : Fiber.Create(this, construct);
+    }
+
+    /// <summary>A host's stop: no more outside spawns, every fiber cancelled. False if it had begun already.</summary>
+    internal bool BeginStop()
+    {
+        lock (Lock)
+        {
+            if (_stopping)
+                return false;
+            _stopping = true;
+            if (_liveCount == 0)
+                FinishLocked();
+        }
+        CancelAll();
+        return true;
+    }
+
+    /// <summary>A host's stop after its grace period: the kernels stop with the fibers left running. Returns them.</summary>
+    internal List<Fiber> Abandon()
+    {
+        List<Fiber> left = LiveFibers();
+        lock (Lock)
+            FinishLocked();
+        foreach (KernelHost h in _hosts)
+            h.Parker.Wake();   // a host waiting for the baton held by a fiber that never blocks
+        return left;
+    }
+
     /// <summary>Every live fiber (a copy), kernel by kernel.</summary>
     private List<Fiber> LiveFibers()
     {
@@ -114,6 +209,19 @@ internal sealed class FiberRuntime : IDisposable
             lock (k.Lock)
                 k.CollectLiveLocked(all);
         }
+        return all;
+    }
+
+    /// <summary>Every live fiber as it is now, in id order.</summary>
+    internal IReadOnlyList<FiberInfo> Snapshot()
+    {
+        var all = new List<FiberInfo>(Volatile.Read(ref _liveCount));
+        foreach (Kernel k in _kernels)
+        {
+            lock (k.Lock)
+                k.DescribeLiveLocked(all);
+        }
+        all.Sort(static (a, b) => a.Id.CompareTo(b.Id));
         return all;
     }
 
@@ -178,6 +286,8 @@ internal sealed class FiberRuntime : IDisposable
     /// </summary>
     internal long? CheckDeadlock()
     {
+        if (Hosted)
+            return null;   // outside code can always spawn or feed a host's fibers: waiting is no deadlock
         lock (Lock)
         {
             long switches = 0;
@@ -237,7 +347,7 @@ internal sealed class FiberRuntime : IDisposable
         var sb = new StringBuilder("Deadlock: every fiber waits on something that nothing can satisfy.");
         foreach (Fiber f in LiveFibers().OrderBy(f => f.Id))
             sb.Append(Environment.NewLine).Append("  fiber ").Append(f.Id).Append(" '").Append(f.Name).Append("' is blocked in ")
-              .Append(f.CurrentWaiter?.Describe() ?? "nothing");
+              .Append(f.DescribeWait() ?? "nothing");
         return sb.ToString();
     }
 
@@ -245,6 +355,7 @@ internal sealed class FiberRuntime : IDisposable
     public void Dispose()
     {
         Debug.Assert(_finished);
+        RuntimeMetrics.Remove(this);
         Watch?.Dispose();
         ForeignWatch?.Dispose();
         foreach (Kernel k in _kernels)

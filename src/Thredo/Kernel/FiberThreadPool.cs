@@ -23,6 +23,9 @@ internal sealed class FiberThreadPool
     /// <summary>The pool for threads with <paramref name="stackSize"/>-byte stacks.</summary>
     internal static FiberThreadPool For(int stackSize) => Pools.GetOrAdd(stackSize, static s => new FiberThreadPool(s));
 
+    /// <summary>Fiber threads idle in every pool of the process.</summary>
+    internal static long PooledCount => Pools.Values.Sum(p => (long)Volatile.Read(ref p._idleCount));
+
     /// <summary>Started threads kept ready; below a quarter of it, a refill starts off the kernel.</summary>
     private const int Reserve = 64;
     private int _refilling;   // 1 while a refill runs

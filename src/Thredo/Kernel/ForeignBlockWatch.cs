@@ -132,7 +132,7 @@ internal sealed class ForeignBlockWatch : IDisposable
             Interlocked.Increment(ref _handOffs);
             _detached.Add(running!);
             if (_reportTicks is not null)
-                _runtime.Report($"Thredo: fiber {running!.Id} '{running.Name}' was asleep in a call Thredo does not serve for {Ms(now - _since[i])} ms while holding its kernel; " +
+                _runtime.Report(DiagnosticKind.LongBlock, $"Thredo: fiber {running!.Id} '{running.Name}' was asleep in a call Thredo does not serve for {Ms(now - _since[i])} ms while holding its kernel; " +
                     "the kernel went on without it until its next Thredo operation. Wrap such calls in Fiber.RunBlocking or use Thredo's own primitives.");
         }
         return true;
@@ -155,7 +155,7 @@ internal sealed class ForeignBlockWatch : IDisposable
             if (_reportTicks is long limit && now - f.DetachedAt >= limit)
             {
                 _detached.RemoveAt(i);
-                _runtime.Report($"Thredo: fiber {f.Id} '{f.Name}' has been asleep outside Thredo for {Ms(now - f.DetachedAt)} ms " +
+                _runtime.Report(DiagnosticKind.LongBlock, $"Thredo: fiber {f.Id} '{f.Name}' has been asleep outside Thredo for {Ms(now - f.DetachedAt)} ms " +
                     "(a C# lock, a plain wait, blocking I/O): if it waits in Monitor.Enter on a lock another fiber holds while waiting itself, it is a deadlock no hand-off resolves.");
             }
         }
@@ -165,7 +165,7 @@ internal sealed class ForeignBlockWatch : IDisposable
     internal void OnTakenBack(Fiber fiber)
     {
         if (_reportTicks is not null && _captureStacks)
-            _runtime.Report($"Thredo: fiber {fiber.Id} '{fiber.Name}' came back to Thredo after {Ms(Clock.Now - fiber.DetachedAt)} ms in a foreign blocking call, at:{Environment.NewLine}{Environment.StackTrace}");
+            _runtime.Report(DiagnosticKind.LongBlock, $"Thredo: fiber {fiber.Id} '{fiber.Name}' came back to Thredo after {Ms(Clock.Now - fiber.DetachedAt)} ms in a foreign blocking call, at:{Environment.NewLine}{Environment.StackTrace}");
     }
 
     private static string Ms(long ticks) => (ticks * 1000.0 / Stopwatch.Frequency).ToString("F0", System.Globalization.CultureInfo.InvariantCulture);

@@ -275,6 +275,8 @@ internal sealed partial class Kernel
 
         internal override void Undo() => Fiber.Kernel.LeaveIo(this);
 
+        internal override WaitKind Kind => WaitKind.Io;
+
         // The outside world (a peer, the network) completes it.
         internal override bool CanBeCompletedFromOutside => true;
     }

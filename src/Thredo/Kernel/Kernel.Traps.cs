@@ -36,6 +36,7 @@ internal sealed partial class Kernel
             return waiter.TryAbort() ? ParkOutcome.Aborted : ParkOutcome.AlreadyDone;
         fiber.CurrentWaiter = waiter;
         fiber.SchedState = FiberState.Blocked;
+        fiber.ParkedAt = Clock.Now;
         return ParkOutcome.Parked;
     }
 
@@ -46,6 +47,8 @@ internal sealed partial class Kernel
     internal void Park(Fiber self, Waiter waiter)
     {
         Debug.Assert(Fiber.CurrentOrNull == self);
+        if (Runtime.Options.CaptureStacks)
+            self.ParkedStack = new StackTrace(2, fNeedFileInfo: false);   // off by default: this costs microseconds
         ParkOutcome outcome = ParkOutcome.AlreadyDone;
         Fiber? next = null;
         while (true)
@@ -147,6 +150,7 @@ internal sealed partial class Kernel
                 return;
             }
             self.SchedState = FiberState.Blocked;   // parked with no waiter: "off running foreign code"
+            self.ParkedAt = Clock.Now;
             next = TakeReadyLocked();
         }
         HandOff(self.Thread!, Leave.Away, next);
@@ -202,7 +206,7 @@ internal sealed partial class Kernel
                 return false;
             fiber.SchedState = FiberState.Blocked;   // parked with no waiter, as in RunBlocking
             fiber.Detached = true;
-            fiber.DetachedAt = Clock.Now;
+            fiber.DetachedAt = fiber.ParkedAt = Clock.Now;
             next = TakeReadyLocked();
             if (next is null)
                 GiveBatonToHostLocked();   // the host idles for the kernel; the watchdog never does

@@ -45,7 +45,8 @@ internal sealed partial class Kernel : IDisposable
     private Fiber? _liveHead;                                // fibers spawned here and not yet ended (intrusive list)
     internal IBatonHolder? Holder;                           // who holds the baton now (diagnostics)
     internal Fiber? Running;                                 // the fiber last handed the baton
-    internal long Switches;                                  // hand-offs so far (LongBlockWatch, deadlock check)
+    internal long Switches;                                  // hand-offs so far (LongBlockWatch, deadlock check, metrics)
+    private long _idleTicks;                                 // time spent asleep in the poller (Interlocked: metrics read it)
     internal KernelHost Host { get; set; } = null!;          // idles for the kernel when no fiber can
     internal NativeFiberHost? NativeHost;                    // runs native fibers, created with the first
 
@@ -201,6 +202,31 @@ internal sealed partial class Kernel : IDisposable
         Debug.Assert(Lock.IsHeldByCurrentThread);
         for (Fiber? f = _liveHead; f is not null; f = f.LiveNext)
             into.Add(f);
+    }
+
+    /// <summary>Adds a <see cref="FiberInfo"/> for every live fiber of this list to <paramref name="into"/>. Lock held.</summary>
+    internal void DescribeLiveLocked(List<FiberInfo> into)
+    {
+        Debug.Assert(Lock.IsHeldByCurrentThread);
+        for (Fiber? f = _liveHead; f is not null; f = f.LiveNext)
+        {
+            string? on = f.DescribeWait();
+            into.Add(new FiberInfo(f.Id, f.Name, f.State, on, on is null ? TimeSpan.Zero : Clock.Since(f.ParkedAt),
+                on is not null && f.CurrentWaiter is not null ? f.ParkedStack?.ToString() : null));
+        }
+    }
+
+    /// <summary>Time this kernel spent asleep in its poller so far, in <see cref="Clock"/> ticks.</summary>
+    internal long IdleTicks => Interlocked.Read(ref _idleTicks);
+
+    /// <summary>Adds this kernel's runnable fibers, and its live list's blocked fibers by <see cref="WaitKind"/>, to the counts. Lock held.</summary>
+    internal void CountLocked(ref long runnable, Span<long> blockedByKind)
+    {
+        Debug.Assert(Lock.IsHeldByCurrentThread);
+        runnable += _ready.Count;
+        for (Fiber? f = _liveHead; f is not null; f = f.LiveNext)
+            if (f.SchedState == FiberState.Blocked)
+                blockedByKind[(int)(f.CurrentWaiter?.Kind ?? WaitKind.Foreign)]++;
     }
 
     /// <summary>True if every live fiber of this list waits on something no outside party can complete. Lock held.</summary>
@@ -460,7 +486,9 @@ internal sealed partial class Kernel : IDisposable
             spin.SpinOnce();   // only a fiber detached inside PollIoIfDue can hold it, briefly
         try
         {
+            long asleepAt = Clock.Now;
             int n = _poller.Wait(_events, timeoutNs);
+            Interlocked.Add(ref _idleTicks, Clock.Now - asleepAt);
             _handOffsSincePoll = 0;
             List<TimerEntry>? expired;
             lock (Lock)

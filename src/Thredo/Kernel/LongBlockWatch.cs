@@ -15,6 +15,7 @@ internal sealed class LongBlockWatch : IDisposable
     private readonly long[] _lastSwitches;
     private readonly long[] _since;
     private readonly bool[] _reported;
+    private long _reports;                 // long blocks reported so far (metrics)
     private readonly TimeSpan _period;
     private readonly ManualResetEventSlim _stop = new();
     private readonly Thread _thread;
@@ -63,10 +64,14 @@ internal sealed class LongBlockWatch : IDisposable
             if (held >= _limit && !_reported[i])
             {
                 _reported[i] = true;
-                _kernels[i].Runtime.Report($"Thredo: fiber {running!.Id} '{running.Name}' has held its kernel for {held.TotalMilliseconds:F0} ms without blocking (LongBlockWarning {_limit.TotalMilliseconds:F0} ms); other fibers of the kernel are starved.");
+                Interlocked.Increment(ref _reports);
+                _kernels[i].Runtime.Report(DiagnosticKind.LongBlock, $"Thredo: fiber {running!.Id} '{running.Name}' has held its kernel for {held.TotalMilliseconds:F0} ms without blocking (LongBlockWarning {_limit.TotalMilliseconds:F0} ms); other fibers of the kernel are starved.");
             }
         }
     }
+
+    /// <summary>Long blocks reported so far.</summary>
+    internal long Reports => Interlocked.Read(ref _reports);
 
     /// <inheritdoc/>
     public void Dispose()

@@ -77,7 +77,7 @@ internal sealed class NativeFiberHost : IBatonHolder, IDisposable
         catch (Exception e)
 #pragma warning restore CA1031
         {
-            _kernel.Runtime.Report($"Thredo: a request of native fiber {fiber.Id} '{fiber.Name}' failed; it gets -EIO:{Environment.NewLine}{e}");
+            _kernel.Runtime.Report(DiagnosticKind.Failure, $"Thredo: a request of native fiber {fiber.Id} '{fiber.Name}' failed; it gets -EIO:{Environment.NewLine}{e}");
             return -EIO;
         }
     }
@@ -120,7 +120,7 @@ internal sealed class NativeFiberHost : IBatonHolder, IDisposable
                     return -ENOENT;
                 return Call(fiber, address, callback, request.Argument);
             default:
-                _kernel.Runtime.Report($"Thredo: native fiber {fiber.Id} made unknown request {(int)request.Kind}.");
+                _kernel.Runtime.Report(DiagnosticKind.Failure, $"Thredo: native fiber {fiber.Id} made unknown request {(int)request.Kind}.");
                 return -EINVAL;
         }
     }
@@ -250,7 +250,7 @@ internal sealed class NativeFiberHost : IBatonHolder, IDisposable
         {
             if (Helper.State != FiberState.Completed)
             {
-                Fiber.Runtime.Report($"Thredo: managed callback for native fiber {Fiber.Id} failed: {Helper.Exception}");
+                Fiber.Runtime.Report(DiagnosticKind.Failure, $"Thredo: managed callback for native fiber {Fiber.Id} failed: {Helper.Exception}");
                 return -EIO;
             }
             NativeRequest.WriteValue(request, Helper.Result);

@@ -5,6 +5,16 @@ internal sealed class SleepWaiter : FiberWaiter
 {
     private readonly TimerEntry? _timer;
 
+    /// <inheritdoc/>
+    internal override WaitKind Kind => WaitKind.Timer;
+
+    /// <inheritdoc/>
+    internal override string Describe()
+    {
+        long ns = _timer is null ? long.MaxValue : Clock.NanosecondsUntil(_timer.Deadline);
+        return ns > TimeSpan.FromDays(3650).Ticks * 100 ? "Sleep (forever)" : $"Sleep until {DateTime.Now.AddTicks(ns / 100):HH:mm:ss.fff}";
+    }
+
     internal SleepWaiter(Fiber fiber, long? deadline) : base(fiber)
     {
         Description = deadline is null ? "Sleep(forever)" : "Sleep";

@@ -70,4 +70,7 @@ internal static class ThreadBudget
 
     /// <summary>Counts a fiber thread that has exited (or never started).</summary>
     internal static void Give() => Interlocked.Decrement(ref s_started);
+
+    /// <summary>Fiber threads alive in the process (running a fiber or pooled).</summary>
+    internal static long Started => Interlocked.Read(ref s_started);
 }

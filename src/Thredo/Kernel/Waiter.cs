@@ -35,8 +35,13 @@ internal abstract class Waiter
     /// <summary>The primitive waited on; its <c>ToString()</c> (state and waiter count) is read when a report is made.</summary>
     internal object? Source;
 
-    /// <summary>What the deadlock report says this waiter waits on.</summary>
-    internal string Describe() => Source is null ? Description ?? "?" : $"{Description} on {Source}";
+    /// <summary>What this waiter waits on, in words, for snapshots and the deadlock report.</summary>
+    internal virtual string Describe() => Source switch
+    {
+        null => Description ?? "?",
+        Fiber f => $"{Description} of fiber {f.Id} '{f.Name}'",
+        _ => $"{Description} on {Source}",
+    };
 
     /// <summary>True once a completer or an interrupt has won.</summary>
     internal bool IsDone => Volatile.Read(ref _state) != Waiting;
@@ -61,6 +66,9 @@ internal abstract class Waiter
 
     /// <summary>Lets the owner run again. Called exactly once, by the party that won the state.</summary>
     internal abstract void Signal();
+
+    /// <summary>What kind of thing this waits for (metrics).</summary>
+    internal virtual WaitKind Kind => WaitKind.Primitive;
 
     /// <summary>Whether a plain thread or async code could complete this wait (so it is no deadlock).</summary>
     internal virtual bool CanBeCompletedFromOutside => Queue?.TouchedFromOutside ?? false;

@@ -249,7 +249,7 @@ public class ForeignBlockReportTests
         bool[] gotBoth = new bool[2];
         IOTestSupport.BoundedThread(() => Fiber.Run(() =>
         {
-            Fiber.Current.Runtime.Report = reports.Enqueue;
+            Fiber.Current.Runtime.Sink = (_, m) => reports.Enqueue(m);
             // Monitor.TryEnter with a 1.5 s limit stands for a plain Enter, so that the test can end.
             Fiber Take(object first, object second, int i) => Fiber.Spawn(() =>
             {

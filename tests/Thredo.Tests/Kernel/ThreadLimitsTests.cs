@@ -76,7 +76,7 @@ public class ThreadLimitsTests
             // Armed before the spawns, so every one fails wherever it is first dispatched.
             const int N = 20_000;
             int reported = 0;
-            Fiber.Current.Runtime.Report = _ => reported++;
+            Fiber.Current.Runtime.Sink = (_, _) => reported++;
             Fiber.Current.Runtime.InjectedThreadFailures = N;
             var fibers = new Fiber[N];
             for (int i = 0; i < N; i++)

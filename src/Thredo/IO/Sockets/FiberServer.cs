@@ -92,7 +92,7 @@ public static class FiberServer
             {
                 if (e.SocketErrorCode != SocketError.ConnectionAborted)
                 {
-                    Fiber.Current.Runtime.Report($"Thredo: FiberServer on {listener.LocalEndPoint}: accept failed ({e.Message}); retrying.");
+                    Fiber.Current.Runtime.Report(Thredo.Kernel.DiagnosticKind.Notice, $"Thredo: FiberServer on {listener.LocalEndPoint}: accept failed ({e.Message}); retrying.");
                     Fiber.Sleep(TimeSpan.FromMilliseconds(100));
                 }
             }
@@ -116,7 +116,7 @@ public static class FiberServer
             catch (Exception e)
 #pragma warning restore CA1031
             {
-                Fiber.Current.Runtime.Report($"Thredo: FiberServer handler for client {remote} failed; the client was closed:{Environment.NewLine}{e}");
+                Fiber.Current.Runtime.Report(Thredo.Kernel.DiagnosticKind.Failure, $"Thredo: FiberServer handler for client {remote} failed; the client was closed:{Environment.NewLine}{e}");
             }
         }
     }
