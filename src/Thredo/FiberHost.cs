@@ -110,11 +110,17 @@ public sealed class FiberHost : IDisposable, IAsyncDisposable
     public Task<T> RunAsync<T>(Func<T> body, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(body);
+        return RunAsync(body, null, cancellationToken);
+    }
+
+    /// <summary>As <see cref="RunAsync{T}(Func{T}, CancellationToken)"/>, with a name for the fiber (fiber services are named after their type).</summary>
+    internal Task<T> RunAsync<T>(Func<T> body, string? name, CancellationToken cancellationToken)
+    {
         ObjectDisposedException.ThrowIf(IsStopping, this);
         if (cancellationToken.IsCancellationRequested)
             return Task.FromCanceled<T>(cancellationToken);
         var run = new FiberRun<T>(cancellationToken);
-        Fiber fiber = SpawnCore(k => new Fiber<T>(body, null, _runtime, k, null), run.OnEnded);
+        Fiber fiber = SpawnCore(k => new Fiber<T>(body, name, _runtime, k, null), run.OnEnded);
         run.Watch(fiber);
         return run.Task;
     }
