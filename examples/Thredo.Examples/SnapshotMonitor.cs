@@ -1,0 +1,42 @@
+using System.Runtime.InteropServices;
+
+namespace Thredo.Examples;
+
+/// <summary>
+/// The live view of the examples: every fiber, what it waits on and for how long, printed on
+/// <c>SIGQUIT</c> (<c>kill -QUIT pid</c>, or Ctrl+\ in a terminal) and, with <c>--monitor</c>, every few seconds.
+/// </summary>
+internal sealed class SnapshotMonitor : IDisposable
+{
+    private static readonly TimeSpan Period = TimeSpan.FromSeconds(3);
+    private readonly Func<IReadOnlyList<FiberInfo>> _snapshot;
+    private readonly PosixSignalRegistration? _quit;
+    private readonly Timer? _timer;
+
+    /// <summary>Watches the fibers that <paramref name="snapshot"/> returns (a host's <see cref="FiberHost.Snapshot"/>).</summary>
+    internal SnapshotMonitor(Func<IReadOnlyList<FiberInfo>> snapshot, bool periodic)
+    {
+        _snapshot = snapshot;
+        if (!OperatingSystem.IsWindows())
+            _quit = PosixSignalRegistration.Create(PosixSignal.SIGQUIT, ctx => { ctx.Cancel = true; Print("SIGQUIT"); });
+        if (periodic)
+            _timer = new Timer(_ => Print("--monitor"), null, Period, Period);
+    }
+
+    /// <summary>True if <paramref name="args"/> asks for the periodic view.</summary>
+    internal static bool Wanted(string[] args) => args.Contains("--monitor");
+
+    private void Print(string why)
+    {
+        IReadOnlyList<FiberInfo> fibers = _snapshot();
+        Console.WriteLine($"-- fibers ({why}, {DateTime.Now:HH:mm:ss}): {fibers.Count} live");
+        Console.Write(FiberInfo.FormatTable(fibers));
+    }
+
+    /// <inheritdoc/>
+    public void Dispose()
+    {
+        _quit?.Dispose();
+        _timer?.Dispose();
+    }
+}
