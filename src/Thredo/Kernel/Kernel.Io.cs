@@ -136,7 +136,7 @@ internal sealed partial class Kernel
         _handOffsSincePoll = 0;
         try
         {
-            DispatchIo(_poller.Wait(_events, 0));
+            DispatchIo(WaitOnPoller(0));
         }
         finally
         {

@@ -32,8 +32,10 @@ internal sealed partial class Kernel
         Debug.Assert(fiber.Kernel == this && fiber.SchedState == FiberState.Running);
         if (waiter.IsDone)
             return ParkOutcome.AlreadyDone;
-        if (fiber.InterruptDeliverableLocked)
-            return waiter.TryAbort() ? ParkOutcome.Aborted : ParkOutcome.AlreadyDone;
+        if (fiber.InterruptDeliverableLocked && waiter.TryAbort())
+            return ParkOutcome.Aborted;
+        // Not done when looked at under this lock (a waker may be storing its value right now): park.
+        // The waker's Signal takes this lock after we release it, finds us parked and queues us.
         fiber.CurrentWaiter = waiter;
         fiber.SchedState = FiberState.Blocked;
         fiber.ParkedAt = Clock.Now;

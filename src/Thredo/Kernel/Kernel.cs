@@ -36,6 +36,7 @@ internal sealed partial class Kernel : IDisposable
     private readonly PollEvent[] _events = new PollEvent[256]; // holder only: poll results
     private int _eventsInUse;                                // 1 while _events is filled or read (a detached fiber may still be)
     private volatile bool _polling;                          // the holder sleeps in the poller (idle); read without the lock
+    private int _wakeSent;                                   // 1 once a wake was written since the last poller wait returned (Interlocked)
     private readonly Dictionary<IntPtr, IoRegistration> _io = [];       // registered descriptors
     private readonly Dictionary<ulong, IoRegistration> _ioByToken = []; // poller token -> registration
     private ulong _nextToken;                                // tokens of this kernel's registrations
@@ -81,7 +82,7 @@ internal sealed partial class Kernel : IDisposable
         fiber.SchedState = FiberState.Ready;
         _ready.Enqueue(fiber);
         if (_polling)
-            _poller.Wake();   // the holder sleeps in the poller: end its wait
+            WakePoller();   // the holder sleeps in the poller: end its wait
     }
 
     /// <summary>
@@ -247,7 +248,7 @@ internal sealed partial class Kernel : IDisposable
         _timers.Add(entry);
         Volatile.Write(ref _nextDeadline, _timers.NextDeadline ?? long.MaxValue);
         if (_polling)
-            _poller.Wake();
+            WakePoller();
     }
 
     internal void RemoveTimerLocked(TimerEntry entry)
@@ -428,7 +429,7 @@ internal sealed partial class Kernel : IDisposable
     internal void WakeForShutdownLocked()
     {
         if (_polling)
-            _poller.Wake();
+            WakePoller();
         NativeHost?.Parker.Wake();
     }
 
@@ -446,6 +447,24 @@ internal sealed partial class Kernel : IDisposable
     internal void Nudge()
     {
         if (_polling)
+            WakePoller();
+    }
+
+    /// <summary>Every wait on the poller (idle or busy poll): it may consume a wake, so a later one must be written again.</summary>
+    private int WaitOnPoller(long timeoutNs)
+    {
+        int n = _poller.Wait(_events, timeoutNs);
+        Volatile.Write(ref _wakeSent, 0);
+        return n;
+    }
+
+    /// <summary>
+    /// Ends the holder's poller wait: one wake per wait, however many wakers (a burst of spawns from
+    /// outside would otherwise write the wake handle once each). Any thread.
+    /// </summary>
+    private void WakePoller()
+    {
+        if (Interlocked.Exchange(ref _wakeSent, 1) == 0)
             _poller.Wake();
     }
 
@@ -487,7 +506,7 @@ internal sealed partial class Kernel : IDisposable
         try
         {
             long asleepAt = Clock.Now;
-            int n = _poller.Wait(_events, timeoutNs);
+            int n = WaitOnPoller(timeoutNs);
             Interlocked.Add(ref _idleTicks, Clock.Now - asleepAt);
             _handOffsSincePoll = 0;
             List<TimerEntry>? expired;

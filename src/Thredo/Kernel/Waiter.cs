@@ -15,9 +15,13 @@ namespace Thredo.Kernel;
 /// </remarks>
 internal abstract class Waiter
 {
-    private const int Waiting = 0, Completed = 1, Aborted = 2;
+    private const int Waiting = 0, Completed = 1, Aborted = 2, Completing = 3;
 
-    /// <summary>0 waiting, 1 completed by a waker, 2 aborted by an interrupt. Changes once.</summary>
+    /// <summary>
+    /// 0 waiting, 1 completed by a waker, 2 aborted by an interrupt; 3 while the winning waker stores
+    /// <see cref="Value"/>, which counts as not done yet: a fiber that found the wait done before it
+    /// parked reads <see cref="Value"/> at once, so the value must be stored before "done" is visible.
+    /// </summary>
     private int _state;
 
     /// <summary>Links of the <see cref="WaitQueue"/> this waiter is in (null when unlinked).</summary>
@@ -43,8 +47,8 @@ internal abstract class Waiter
         _ => $"{Description} on {Source}",
     };
 
-    /// <summary>True once a completer or an interrupt has won.</summary>
-    internal bool IsDone => Volatile.Read(ref _state) != Waiting;
+    /// <summary>True once a completer (with its value stored) or an interrupt has won.</summary>
+    internal bool IsDone => Volatile.Read(ref _state) is Completed or Aborted;
 
     /// <summary>True if an interrupt won.</summary>
     internal bool IsAborted => Volatile.Read(ref _state) == Aborted;
@@ -52,9 +56,10 @@ internal abstract class Waiter
     /// <summary>Claims the wait for a completer, who must then call <see cref="Signal"/> outside its lock.</summary>
     internal bool TryComplete(object? value = null)
     {
-        if (Interlocked.CompareExchange(ref _state, Completed, Waiting) != Waiting)
+        if (Interlocked.CompareExchange(ref _state, Completing, Waiting) != Waiting)
             return false;
         Value = value;
+        Volatile.Write(ref _state, Completed);
         return true;
     }
 
