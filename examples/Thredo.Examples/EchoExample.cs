@@ -18,7 +18,7 @@ internal sealed class EchoExample : Example
 {
     public override string Name => "echo";
 
-    public override string Description => "echo server, a fiber per client; --port N, --kill-after SECONDS, --self-test";
+    public override string Description => "echo server, a fiber per client; --port N, --kill-after SECONDS, --self-test, --monitor";
 
     public override int Order => 10;
 
@@ -27,6 +27,7 @@ internal sealed class EchoExample : Example
         int port = 25000;
         double? killAfter = null;
         bool selfTest = false;
+        bool monitor = false;   // --monitor: the live fiber table every few seconds (SIGQUIT prints it anyway)
         for (int i = 0; i < args.Length; i++)
         {
             switch (args[i])
@@ -34,8 +35,9 @@ internal sealed class EchoExample : Example
                 case "--port": port = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
                 case "--kill-after": killAfter = double.Parse(args[++i], CultureInfo.InvariantCulture); break;
                 case "--self-test": selfTest = true; break;
+                case "--monitor": monitor = true; break;
                 default:
-                    Console.Error.WriteLine($"echo: unknown option '{args[i]}' (use --port N, --kill-after SECONDS, --self-test)");
+                    Console.Error.WriteLine($"echo: unknown option '{args[i]}' (use --port N, --kill-after SECONDS, --self-test, --monitor)");
                     return 2;
             }
         }
@@ -53,6 +55,7 @@ internal sealed class EchoExample : Example
                 status = SelfTest(bound, killAfter!.Value);
             else
             {
+                SnapshotMonitor.SpawnFiber(monitor);
                 using var stop = new SignalEvent(PosixSignal.SIGINT, PosixSignal.SIGTERM);
                 Console.WriteLine("echo: try `nc 127.0.0.1 " + bound + "`; Ctrl-C stops");
                 stop.Wait();

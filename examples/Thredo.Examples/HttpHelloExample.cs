@@ -25,7 +25,7 @@ internal sealed class HttpHelloExample : Example
 
     public override string Name => "http-hello";
 
-    public override string Description => "HTTP/1.1 keep-alive 'Hello, World!' server for wrk; --port N (8080), --schedulers N (1), --no-foreign-watch, --self-test";
+    public override string Description => "HTTP/1.1 keep-alive 'Hello, World!' server for wrk; --port N (8080), --schedulers N (1), --no-foreign-watch, --self-test, --monitor";
 
     public override int Order => 20;
 
@@ -33,6 +33,7 @@ internal sealed class HttpHelloExample : Example
     {
         int port = 8080;
         bool selfTest = false;
+        bool monitor = false;   // --monitor: the live fiber table every few seconds (SIGQUIT prints it anyway)
         var options = new FiberOptions();
         for (int i = 0; i < args.Length; i++)
         {
@@ -43,7 +44,7 @@ internal sealed class HttpHelloExample : Example
                 case "--schedulers": options = options with { Schedulers = int.Parse(args[++i], CultureInfo.InvariantCulture) }; break;
                 case "--no-foreign-watch": options = options with { ForeignBlockHandoff = Timeout.InfiniteTimeSpan }; break;
                 default:
-                    Console.Error.WriteLine($"http-hello: unknown option '{args[i]}' (use --port N, --schedulers N, --no-foreign-watch, --self-test)");
+                    Console.Error.WriteLine($"http-hello: unknown option '{args[i]}' (use --port N, --schedulers N, --no-foreign-watch, --self-test, --monitor)");
                     return 2;
             }
         }
@@ -58,6 +59,7 @@ internal sealed class HttpHelloExample : Example
                 status = SelfTest(bound);
             else
             {
+                SnapshotMonitor.SpawnFiber(monitor);
                 using var stop = new SignalEvent(PosixSignal.SIGINT, PosixSignal.SIGTERM);
                 stop.Wait();
                 Console.WriteLine();

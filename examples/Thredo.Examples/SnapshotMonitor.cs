@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using Thredo.IO;
 
 namespace Thredo.Examples;
 
@@ -21,6 +22,29 @@ internal sealed class SnapshotMonitor : IDisposable
             _quit = PosixSignalRegistration.Create(PosixSignal.SIGQUIT, ctx => { ctx.Cancel = true; Print("SIGQUIT"); });
         if (periodic)
             _timer = new Timer(_ => Print("--monitor"), null, Period, Period);
+    }
+
+    /// <summary>
+    /// The same view from inside a <c>Fiber.Run</c> program: a fiber that prints <see cref="Fiber.Snapshot"/>
+    /// on <c>SIGQUIT</c> and, if <paramref name="periodic"/>, every few seconds. It ends when cancelled
+    /// (main's end cancels it with the other fibers left).
+    /// </summary>
+    internal static Fiber SpawnFiber(bool periodic) => Fiber.Spawn(() =>
+    {
+        using var quit = new SignalEvent(PosixSignal.SIGQUIT);
+        while (true)
+        {
+            string why = periodic ? Fiber.IgnoreAfter(Period, () => { quit.Wait(); return "SIGQUIT"; }, "--monitor") : Wait(quit);
+            IReadOnlyList<FiberInfo> fibers = Fiber.Snapshot();
+            Console.WriteLine($"-- fibers ({why}, {DateTime.Now:HH:mm:ss}): {fibers.Count} live");
+            Console.Write(FiberInfo.FormatTable(fibers));
+        }
+    }, "snapshot monitor");
+
+    private static string Wait(SignalEvent quit)
+    {
+        quit.Wait();
+        return "SIGQUIT";
     }
 
     /// <summary>True if <paramref name="args"/> asks for the periodic view.</summary>

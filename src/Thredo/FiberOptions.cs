@@ -1,6 +1,6 @@
 namespace Thredo;
 
-/// <summary>Settings of one <see cref="Fiber.Run(Action, FiberOptions?)"/>.</summary>
+/// <summary>Settings of one <see cref="Fiber.Run(Action, FiberOptions?)"/> or <see cref="FiberHost.Start(FiberOptions?)"/>.</summary>
 public sealed record FiberOptions
 {
     /// <summary>Number of kernels (batons), each running its share of the fibers. Default 1; from 1 to 1,024.</summary>
@@ -48,8 +48,10 @@ public sealed record FiberOptions
     public TimeSpan ForeignBlockHandoff { get; init; } = TimeSpan.FromMilliseconds(2);
 
     /// <summary>
-    /// True to make reports carry stacks: with <see cref="LongBlockWarning"/>, a fiber handed off in a
-    /// foreign blocking call reports where it came back to Thredo. Default false (capturing costs time).
+    /// True to make reports carry stacks: each blocked fiber in a snapshot (<see cref="FiberHost.Snapshot"/>,
+    /// <see cref="Fiber.Snapshot"/>) carries the stack of the call where it blocked, and with
+    /// <see cref="LongBlockWarning"/> a fiber handed off in a foreign blocking call reports where it came
+    /// back to Thredo. Default false: the stack is captured at every blocking call, a few microseconds each.
     /// </summary>
     public bool CaptureStacks { get; init; }
 
