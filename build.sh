@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Build Thredo (native library, then .NET) and optionally run the tests or the demo.
 #   ./build.sh          build everything (Release)
-#   ./build.sh test     build, then CTest (plain, ASan+UBSan, ucontext, mingw/Wine if present) and dotnet test
+#   ./build.sh test     build, then CTest (plain, ASan+UBSan, ucontext, mingw/Wine and arm64/qemu if present) and dotnet test
 #                       (Release with one, two and four kernels, then Debug so the invariants run)
 #   ./build.sh demo     build, then run the main example
 #   ./build.sh bench    build, then run the benchmarks (slow)
@@ -79,6 +79,18 @@ test_native() {
     run_tests ctest --test-dir build/native-mingw --output-on-failure
   else
     say "native tests: Windows build skipped (x86_64-w64-mingw32-gcc not installed; .ci/run installs it)"
+  fi
+
+  if [ "$rid" = linux-x64 ] && command -v aarch64-linux-gnu-gcc >/dev/null 2>&1 && command -v qemu-aarch64 >/dev/null 2>&1; then
+    say "native tests: linux-arm64 build (gcc-aarch64-linux-gnu), run under qemu-aarch64"
+    cmake -S . -B build/native-arm64 -DCMAKE_TOOLCHAIN_FILE="$root/native/aarch64-linux-gnu.cmake" \
+      -DCMAKE_BUILD_TYPE=Release -DTHREDO_BUILD_BENCH=OFF >/dev/null
+    cmake --build build/native-arm64 -j "$jobs"
+    mkdir -p artifacts/native/linux-arm64/native
+    cp -f build/native-arm64/native/libthredo_native.so artifacts/native/linux-arm64/native/
+    run_tests ctest --test-dir build/native-arm64 --output-on-failure -j "$jobs"
+  elif [ "$rid" = linux-x64 ]; then
+    say "native tests: linux-arm64 skipped (aarch64-linux-gnu-gcc or qemu-aarch64 not installed; .ci/run installs them)"
   fi
 }
 

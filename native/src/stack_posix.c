@@ -20,6 +20,8 @@
 #include "stack_pool.h"
 
 #include <errno.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -30,13 +32,27 @@
 #  define MADV_GUARD_INSTALL 102 /* linux/mman.h, Linux 6.13+; older headers lack it */
 #endif
 
-/* 1 while the kernel accepts MADV_GUARD_INSTALL; 0 once it refused (then mprotect). */
-static _Atomic int g_guard_regions = 1;
+/* 1 while the kernel accepts MADV_GUARD_INSTALL; 0 once it refused (then mprotect); -1 until
+ * the first stack reads THREDO_GUARD. */
+static _Atomic int g_guard_regions = -1;
+
+/* THREDO_GUARD=mprotect forces the PROT_NONE guard. For emulators: qemu-user accepts
+ * MADV_GUARD_INSTALL and returns 0 without installing anything, so an overflow would not fault. */
+static int guard_regions_wanted(void)
+{
+    int wanted = atomic_load_explicit(&g_guard_regions, memory_order_relaxed);
+    if (wanted < 0) {
+        const char *mode = getenv("THREDO_GUARD");
+        wanted = !(mode && strcmp(mode, "mprotect") == 0);
+        atomic_store_explicit(&g_guard_regions, wanted, memory_order_relaxed);
+    }
+    return wanted;
+}
 
 /* Make [s->map, s->base) fault on access, in a mapping that is read/write elsewhere. */
 static int install_guard(thredo_stack *s, size_t guard)
 {
-    if (atomic_load_explicit(&g_guard_regions, memory_order_relaxed)) {
+    if (guard_regions_wanted()) {
         if (madvise(s->map, guard, MADV_GUARD_INSTALL) == 0)
             return 0;
         if (errno != EINVAL)
