@@ -11,6 +11,7 @@ internal static class OsThread
 {
     private const int WindowsENOSYS = 40;            // errno.h of msvcrt and the UCRT alike
     private static volatile bool s_noWindowsStates;  // the OS reports no thread states (Wine 8)
+    [ThreadStatic] private static Dictionary<int, long>? t_cyclesSeen;  // Windows: tid -> ScheduledTime at this caller's last IsAsleep
 
     /// <summary>The calling thread's OS id (Linux <c>gettid</c>, Windows <c>GetCurrentThreadId</c>); 0 where that is not known.</summary>
     internal static int CurrentId() =>
@@ -54,12 +55,22 @@ internal static class OsThread
     }
 
     /// <summary>
-    /// Windows: one snapshot of every thread on the system, so asked only of a suspect kernel's holder.
-    /// Once the OS is seen to report no states (-ENOSYS), it is not asked again.
+    /// Windows: the state costs a snapshot of every thread on the system, so a thread whose cycle count
+    /// moved since this caller last asked about it (it ran meanwhile: computing, or only just asleep) is
+    /// answered "not asleep" from one cheap cycle read; a computing fiber would otherwise cost a snapshot
+    /// per watchdog tick. Once the OS is seen to report no states (-ENOSYS, Wine), it is not asked again.
     /// </summary>
     private static bool IsWaitingOnWindows(int tid)
     {
         if (tid == 0 || s_noWindowsStates)
+            return false;
+        Dictionary<int, long> seen = t_cyclesSeen ??= [];
+        long cycles = ScheduledTime(tid);
+        bool ran = !seen.TryGetValue(tid, out long before) || cycles != before;
+        if (seen.Count >= 4096)
+            seen.Clear();   // threads come and go; forgetting costs one extra look
+        seen[tid] = cycles;
+        if (ran)
             return false;
         int r = ThredoNative.thredo_thread_wait_state(unchecked((uint)tid), out _, out _);
         if (r == -WindowsENOSYS)
