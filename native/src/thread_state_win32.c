@@ -32,17 +32,12 @@ _Static_assert(sizeof(SYSTEM_THREAD_INFORMATION) == 80, "SYSTEM_THREAD_INFORMATI
 
 typedef NTSTATUS(NTAPI *query_system_information_fn)(SYSTEM_INFORMATION_CLASS, PVOID, ULONG, PULONG);
 
-/* ntdll is in every process; resolved at run time so no toolchain needs an ntdll import library. */
+/* ntdll is in every process; resolved at run time so no toolchain needs an ntdll import library.
+ * Not cached: two lookups cost microseconds next to the snapshot itself. */
 static query_system_information_fn query_system_information(void)
 {
-    static query_system_information_fn fn;
-    query_system_information_fn f = __atomic_load_n(&fn, __ATOMIC_ACQUIRE);
-    if (!f) {
-        HMODULE ntdll = GetModuleHandleW(L"ntdll.dll");
-        f = ntdll ? (query_system_information_fn)(void (*)(void))GetProcAddress(ntdll, "NtQuerySystemInformation") : NULL;
-        __atomic_store_n(&fn, f, __ATOMIC_RELEASE);
-    }
-    return f;
+    HMODULE ntdll = GetModuleHandleW(L"ntdll.dll");
+    return ntdll ? (query_system_information_fn)(void (*)(void))GetProcAddress(ntdll, "NtQuerySystemInformation") : NULL;
 }
 
 /* The snapshot's size last time, so the next call usually needs one query, not a probe. */
