@@ -21,7 +21,8 @@ internal static class OsThread
     /// <summary>
     /// True if thread <paramref name="tid"/> is asleep in the OS: on Linux state S (interruptible) or D
     /// (uninterruptible) in <c>/proc/self/task/&lt;tid&gt;/stat</c>; on Windows the Waiting state for any
-    /// reason but a suspension. False if it runs, is runnable, has exited, or the state cannot be read
+    /// reason but a suspension, asked only if it has not run since this caller's last look (so a thread
+    /// that just went to sleep is seen asleep one look later than on Linux). False if it runs, is runnable, has exited, or the state cannot be read
     /// (elsewhere, or where Windows' thread states are not reported, as under Wine).
     /// </summary>
     internal static bool IsAsleep(int tid)
