@@ -132,6 +132,30 @@ THREDO_API int thredo_futex_hash_reserve(int64_t waiters);
  * Thread.Start (thread.c). */
 THREDO_API int thredo_thread_start(void (*entry)(void *), void *arg, size_t stack_size);
 
+/* ---- OS threads of this process, as the foreign-block watchdog asks about them
+ * (thread_state_win32.c; thread_state_linux.c, where /proc/self/task answers instead). */
+
+/* The calling thread's OS id: GetCurrentThreadId on Windows, gettid on Linux. Any thread. */
+THREDO_API uint32_t thredo_thread_current_id(void);
+
+/* Whether thread `tid` of this process is asleep in the OS of its own accord: its scheduler
+ * state is Waiting (KTHREAD_STATE 5) for any reason but a suspension (Suspended, WrSuspended:
+ * SuspendThread, as a debugger or the .NET GC uses it, stops a thread whatever it was doing).
+ * Returns 1 (waiting), 0 (running, ready, standby, suspended, terminated...), -ESRCH (no such
+ * thread in this process), -ENOMEM, -EIO (the query failed), or -ENOSYS off Windows and where
+ * the OS reports no thread states (Wine 8 shows every thread, the running caller too, as
+ * Initialized). state and wait_reason, if not NULL, receive the raw KTHREAD_STATE and
+ * KWAIT_REASON of tid as reported (-1 if the thread was not found). Costs one snapshot of every thread on the system
+ * (NtQuerySystemInformation(SystemProcessInformation)): call it rarely. Any thread. */
+THREDO_API int thredo_thread_wait_state(uint32_t tid, int32_t *state, int32_t *wait_reason);
+
+/* CPU cycles thread `tid` of this process has run so far (QueryThreadCycleTime), the analogue
+ * of Linux's schedstat: equal counts at two calls mean it did not run between them.
+ * Returns 0 and *out, or -ESRCH (no such thread), -EACCES, -EINVAL (out NULL), -EIO, -ENOSYS
+ * off Windows and where QueryThreadCycleTime is not implemented (Wine 8). Cheap (one
+ * OpenThread). Any thread. */
+THREDO_API int thredo_thread_cycles(uint32_t tid, uint64_t *out);
+
 /* The baton switch: wake `target`, then wait on `self` until handed the baton
  * again. Equivalent to wake(target) + wait(self, -1) in one call. Returns 0. */
 THREDO_API int thredo_baton_switch(thredo_parker *self, thredo_parker *target);

@@ -5,19 +5,30 @@ namespace Thredo.Fibers;
 /// <summary>
 /// What the operating system says about one thread of this process: its id, and whether it is
 /// asleep in the kernel (waiting on a lock, a sleep, a read) rather than running or runnable.
+/// Linux answers from /proc/self/task; Windows through thredo_native (thread_state_win32.c).
 /// </summary>
 internal static class OsThread
 {
-    /// <summary>The calling thread's OS id (Linux <c>gettid</c>); 0 where that is not known.</summary>
-    internal static int CurrentId() => OperatingSystem.IsLinux() ? Posix.gettid() : 0;
+    private const int WindowsENOSYS = 40;            // errno.h of msvcrt and the UCRT alike
+    private static volatile bool s_noWindowsStates;  // the OS reports no thread states (Wine 8)
+    [ThreadStatic] private static Dictionary<int, long>? t_cyclesSeen;  // Windows: tid -> ScheduledTime at this caller's last IsAsleep
+
+    /// <summary>The calling thread's OS id (Linux <c>gettid</c>, Windows <c>GetCurrentThreadId</c>); 0 where that is not known.</summary>
+    internal static int CurrentId() =>
+        OperatingSystem.IsLinux() ? Posix.gettid() :
+        OperatingSystem.IsWindows() ? unchecked((int)ThredoNative.thredo_thread_current_id()) : 0;
 
     /// <summary>
-    /// True if thread <paramref name="tid"/> is asleep in the OS: state S (interruptible) or D
-    /// (uninterruptible) in <c>/proc/self/task/&lt;tid&gt;/stat</c>. False if it runs, is runnable, has
-    /// exited, or the state cannot be read (off Linux).
+    /// True if thread <paramref name="tid"/> is asleep in the OS: on Linux state S (interruptible) or D
+    /// (uninterruptible) in <c>/proc/self/task/&lt;tid&gt;/stat</c>; on Windows the Waiting state for any
+    /// reason but a suspension, asked only if it has not run since this caller's last look (so a thread
+    /// that just went to sleep is seen asleep one look later than on Linux). False if it runs, is runnable, has exited, or the state cannot be read
+    /// (elsewhere, or where Windows' thread states are not reported, as under Wine).
     /// </summary>
     internal static bool IsAsleep(int tid)
     {
+        if (OperatingSystem.IsWindows())
+            return IsWaitingOnWindows(tid);
         if (ReadTaskFile(tid, "stat") is not string stat)
             return false;
         // "tid (comm) S ...": comm may hold spaces and parentheses, so the state follows the last ')'.
@@ -26,12 +37,15 @@ internal static class OsThread
     }
 
     /// <summary>
-    /// Nanoseconds thread <paramref name="tid"/> has spent on a CPU or queued for one
-    /// (<c>/proc/self/task/&lt;tid&gt;/schedstat</c>): unchanged between two reads means it slept all the
-    /// time between them. -1 where unknown.
+    /// A count that moves whenever thread <paramref name="tid"/> runs: on Linux the nanoseconds it has
+    /// spent on a CPU or queued for one (<c>/proc/self/task/&lt;tid&gt;/schedstat</c>), on Windows the CPU
+    /// cycles it has run (<c>QueryThreadCycleTime</c>). Only equality means anything: unchanged between
+    /// two reads means it slept all the time between them. -1 where unknown.
     /// </summary>
-    internal static long ScheduledNanoseconds(int tid)
+    internal static long ScheduledTime(int tid)
     {
+        if (OperatingSystem.IsWindows())
+            return tid != 0 && ThredoNative.thredo_thread_cycles(unchecked((uint)tid), out ulong cycles) == 0 ? unchecked((long)cycles) : -1;
         if (ReadTaskFile(tid, "schedstat") is not string text)
             return -1;
         string[] fields = text.Split(' ', StringSplitOptions.RemoveEmptyEntries);
@@ -39,6 +53,30 @@ internal static class OsThread
             && long.TryParse(fields[0], NumberStyles.Integer, CultureInfo.InvariantCulture, out long onCpu)
             && long.TryParse(fields[1], NumberStyles.Integer, CultureInfo.InvariantCulture, out long queued)
             ? onCpu + queued : -1;
+    }
+
+    /// <summary>
+    /// Windows: the state costs a snapshot of every thread on the system, so a thread whose cycle count
+    /// moved since this caller last asked about it (it ran meanwhile: computing, or only just asleep) is
+    /// answered "not asleep" from one cheap cycle read; a computing fiber would otherwise cost a snapshot
+    /// per watchdog tick. Once the OS is seen to report no states (-ENOSYS, Wine), it is not asked again.
+    /// </summary>
+    private static bool IsWaitingOnWindows(int tid)
+    {
+        if (tid == 0 || s_noWindowsStates)
+            return false;
+        Dictionary<int, long> seen = t_cyclesSeen ??= [];
+        long cycles = ScheduledTime(tid);
+        bool ran = !seen.TryGetValue(tid, out long before) || cycles != before;
+        if (seen.Count >= 4096)
+            seen.Clear();   // threads come and go; forgetting costs one extra look
+        seen[tid] = cycles;
+        if (ran)
+            return false;
+        int r = ThredoNative.thredo_thread_wait_state(unchecked((uint)tid), out _, out _);
+        if (r == -WindowsENOSYS)
+            s_noWindowsStates = true;
+        return r == 1;
     }
 
     /// <summary>A file of /proc/self/task/&lt;tid&gt;/, or null off Linux, for tid 0, or once the thread has exited.</summary>

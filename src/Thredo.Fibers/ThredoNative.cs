@@ -34,6 +34,9 @@ internal static unsafe partial class ThredoNative
     [LibraryImport(Lib)] internal static partial int thredo_baton_switch(ParkerHandle self, ParkerHandle target);
     [LibraryImport(Lib)] internal static partial int thredo_futex_hash_reserve(long waiters);
     [LibraryImport(Lib)] internal static partial int thredo_thread_start(delegate* unmanaged<IntPtr, void> entry, IntPtr arg, nuint stackSize);
+    [LibraryImport(Lib)] internal static partial uint thredo_thread_current_id();
+    [LibraryImport(Lib)] internal static partial int thredo_thread_wait_state(uint tid, out int state, out int waitReason);
+    [LibraryImport(Lib)] internal static partial int thredo_thread_cycles(uint tid, out ulong cycles);
 
     [LibraryImport(Lib)] internal static partial int thredo_poller_create(out PollerHandle poller);
     [LibraryImport(Lib)] internal static partial void thredo_poller_destroy(IntPtr poller);

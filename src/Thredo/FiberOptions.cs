@@ -44,6 +44,8 @@ public sealed record FiberOptions
     /// A fiber that computes without sleeping is never handed off (see <see cref="LongBlockWarning"/>).
     /// With <see cref="LongBlockWarning"/> set, each hand-off is reported on standard error with the
     /// fiber's name, and a fiber away longer than that is reported again (a C# lock deadlock shows this way).
+    /// The OS says whether a thread sleeps on Linux and Windows; where it does not (other systems, and
+    /// Wine, which reports no thread states) no fiber is handed off (docs/design.md).
     /// </remarks>
     public TimeSpan ForeignBlockHandoff { get; init; } = TimeSpan.FromMilliseconds(2);
 

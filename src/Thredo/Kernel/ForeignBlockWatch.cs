@@ -11,7 +11,8 @@ namespace Thredo.Kernel;
 /// <remarks>
 /// Discussion: a kernel is a suspect when its hand-off count has not moved for the hand-off delay and
 /// its holder is a fiber's thread. Only then is the OS asked for the thread's state (one read of
-/// /proc), so busy kernels cost one lock and two reads per tick. A fiber that computes is left alone
+/// /proc on Linux; on Windows a snapshot of the system's threads, see <see cref="OsThread"/>), so busy
+/// kernels cost one lock and two reads per tick. A fiber that computes is left alone
 /// (LongBlockWarning reports it); one asleep at two looks in a row is handed off: one look could catch
 /// a moment's sleep on a contended lock. With every kernel idle the watchdog sleeps until a kernel
 /// wakes it, so an idle program costs nothing.
@@ -27,7 +28,7 @@ internal sealed class ForeignBlockWatch : IDisposable
     private readonly long[] _lastSwitches, _since;              // per kernel: hand-offs at the last look, and since when unchanged
     private readonly int[] _asleepLooks;                        // per kernel: consecutive looks that found the holder asleep
     private readonly long[] _gcEpochAtFirstLook;                // per kernel: GcEpoch() when the first of them was taken
-    private readonly long[] _scheduledAtFirstLook;              // per kernel: the holder's OsThread.ScheduledNanoseconds then
+    private readonly long[] _scheduledAtFirstLook;              // per kernel: the holder's OsThread.ScheduledTime then
     private readonly List<Fiber> _detached = [];                // handed off and not back yet (watchdog thread only)
     private readonly AutoResetEvent _wake = new(false);        // a kernel left its idle step
     private readonly Thread _thread;
@@ -118,7 +119,7 @@ internal sealed class ForeignBlockWatch : IDisposable
         // And a thread that ran between two looks that found it asleep (GC suspensions, page-ins) was
         // computing: its scheduled time moved.
         long gcEpoch = GcEpoch();
-        long scheduled = OsThread.ScheduledNanoseconds(thread.Tid);
+        long scheduled = OsThread.ScheduledTime(thread.Tid);
         if (++_asleepLooks[i] < 2 || gcEpoch != _gcEpochAtFirstLook[i] || scheduled != _scheduledAtFirstLook[i])
         {
             _asleepLooks[i] = 1;
