@@ -36,9 +36,10 @@ run_tests() { "$@" 2>&1 | tee -a "$test_log"; return "${PIPESTATUS[0]}"; }
 
 print_totals() {
   # ctest: "100% tests passed, 0 tests failed out of 33", skips listed as "  9 - name (Skipped)";
-  # dotnet test: "     Passed: N", "     Failed: N", "    Skipped: N".
+  # dotnet test: "     Passed: N", "     Failed: N", "    Skipped: N"; examples: "example NAME: passed".
   awk '/tests passed, [0-9]+ tests failed out of [0-9]+/ { f += $4; p += $NF - $4 }
        /^[ \t]+[0-9]+ - .*\(Skipped\)$/ { s++; p-- }
+       /^example .*: passed$/ { p++ } /^example .*: \[FAIL\]/ { f++ }
        /^ +Passed: [0-9]+$/ { p += $2 } /^ +Failed: [0-9]+$/ { f += $2 } /^ +Skipped: [0-9]+$/ { s += $2 }
        END { printf "\ntests: %d passed, %d failed, %d skipped\n", p, f, s }' "$test_log"
 }
@@ -118,9 +119,38 @@ test_managed() {
   dotnet_test Debug Thredo.sln
 }
 
+# The examples' own self-checks, as a user runs them: each must exit 0 within its timeout.
+test_examples() {
+  say "examples: self-tests"
+  local dll=examples/Thredo.Examples/bin/Release/net10.0/Thredo.Examples.dll
+  local -a runs=(
+    "worker-queue"
+    "race"
+    "ex1"
+    "echo --self-test"
+    "http-hello --self-test"
+    "aspnet-bridge --self-test"
+    "worker-service --seconds 1"
+    "worker-service --seconds 1 --stubborn"   # abandons a fiber at stop, and the process still exits
+  )
+  local r out rc
+  for r in "${runs[@]}"; do
+    rc=0
+    # shellcheck disable=SC2086
+    out=$(timeout 120 dotnet "$dll" $r 2>&1) || rc=$?
+    if [ "$rc" = 0 ]; then
+      echo "example $r: passed" | tee -a "$test_log"
+    else
+      printf '%s\n' "$out" | tail -20
+      echo "example $r: [FAIL] (exit $rc)" | tee -a "$test_log"
+      return 1
+    fi
+  done
+}
+
 case "$action" in
   build) build_native; build_managed ;;
-  test)  build_native; build_managed; test_native; test_managed; say "all tests passed"; print_totals ;;
+  test)  build_native; build_managed; test_native; test_managed; test_examples; say "all tests passed"; print_totals ;;
   demo)  build_native; build_managed
          say "demo"
          dotnet run --project examples/Thredo.Examples -c Release --no-build -- "${@:2}" ;;

@@ -16,7 +16,7 @@ internal sealed partial class WorkerServiceExample : Example
 {
     public override string Name => "worker-service";
 
-    public override string Description => "Generic Host with two fiber services and a queue; Ctrl+C stops cleanly; --seconds N, --monitor";
+    public override string Description => "Generic Host with two fiber services and a queue; Ctrl+C stops cleanly; --seconds N, --monitor, --stubborn";
 
     public override int Order => 60;
 
@@ -77,6 +77,20 @@ internal sealed partial class WorkerServiceExample : Example
         }
     }
 
+    /// <summary>
+    /// --stubborn: a service that defers its cancellation for good (a cleanup that never finishes).
+    /// The host's stop waits out the shutdown timeout, abandons it by name, and the process still exits.
+    /// </summary>
+    internal sealed class Stubborn : FiberService
+    {
+        protected override void Run()
+        {
+            using (Fiber.DisableCancellation())
+                while (true)
+                    Fiber.Sleep(TimeSpan.FromMilliseconds(50));
+        }
+    }
+
     private static partial class Log
     {
         [LoggerMessage(Level = LogLevel.Information, Message = "intake: cancelled while waiting to take order {Order}; {Queued} order(s) still queued")]
@@ -95,20 +109,29 @@ internal sealed partial class WorkerServiceExample : Example
     public override int Run(string[] args)
     {
         double? seconds = null;
+        bool stubborn = false;
         for (int i = 0; i < args.Length; i++)
         {
             switch (args[i])
             {
                 case "--seconds": seconds = double.Parse(args[++i], CultureInfo.InvariantCulture); break;
                 case "--monitor": break;
+                case "--stubborn": stubborn = true; break;
                 default:
-                    Console.Error.WriteLine($"worker-service: unknown option '{args[i]}' (use --seconds N, --monitor)");
+                    Console.Error.WriteLine($"worker-service: unknown option '{args[i]}' (use --seconds N, --monitor, --stubborn)");
                     return 2;
             }
         }
         HostApplicationBuilder builder = Host.CreateApplicationBuilder();
         builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; });
-        builder.Services.AddSingleton<Orders>().AddThredo().AddFiberService<Intake>().AddFiberService<Packer>();
+        builder.Services.AddSingleton<Orders>().AddThredo();
+        if (stubborn)
+        {
+            // Registered first, so stopped last (after the others were cancelled), using up the grace.
+            builder.Services.AddFiberService<Stubborn>();
+            builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(2));
+        }
+        builder.Services.AddFiberService<Intake>().AddFiberService<Packer>();
         using IHost host = builder.Build();
         host.Start();
         FiberHost fibers = host.Services.GetRequiredService<FiberHost>();
@@ -123,7 +146,8 @@ internal sealed partial class WorkerServiceExample : Example
         Console.Write(FiberInfo.FormatTable(fibers.Snapshot()));
         host.StopAsync().GetAwaiter().GetResult();
         Orders orders = host.Services.GetRequiredService<Orders>();
-        Console.WriteLine($"worker-service: stopped cleanly; {orders.Packed} orders packed, {orders.Queue.Count} left in the queue, {fibers.Snapshot().Count} fibers live");
+        int left = fibers.Snapshot().Count;
+        Console.WriteLine($"worker-service: stopped {(left == 0 ? "cleanly" : $"with {left} fiber(s) abandoned")}; {orders.Packed} orders packed, {orders.Queue.Count} left in the queue");
         return 0;
     }
 }

@@ -163,8 +163,9 @@ public sealed class FiberHost : IDisposable, IAsyncDisposable
         List<Fiber> left = _runtime.Abandon();
         if (left.Count > 0)
             _runtime.Report(DiagnosticKind.Abandoned,
-                $"Thredo: {_name} stopped with {left.Count} fiber(s) still running after the grace period of {grace.TotalSeconds:0.###} s; " +
-                $"they were abandoned (a fiber that never blocks never sees its cancellation):{Environment.NewLine}" +
+                $"Thredo: {_name} stopped with {left.Count} fiber(s) still running after the grace period of {grace.TotalSeconds:0.###} s " +
+                $"(or when the stop's token fired); they were abandoned. A fiber that never blocks never sees its cancellation, " +
+                $"and one in a DisableCancellation scope defers it:{Environment.NewLine}" +
                 FiberInfo.FormatTable(_runtime.Snapshot()));
     }
 
