@@ -18,13 +18,8 @@ THREADS=${THREADS:-2}
 CONNS=${CONNS:-64}
 PORT=${PORT:-15080}
 
-if ! command -v wrk >/dev/null 2>&1; then
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    apt-get update -qq && apt-get install -y -qq wrk >/dev/null
-  else
-    echo "run.sh: wrk is not installed (apt-get install wrk)" >&2; exit 1
-  fi
-fi
+# shellcheck source=../require-wrk.sh
+source bench/require-wrk.sh
 if [ "${SKIP_BUILD:-0}" != 1 ]; then
   echo "== building (./build.sh)"
   ./build.sh >/dev/null

@@ -25,14 +25,8 @@ WRK_CPUS=${WRK_CPUS:-1}
 THREDO_PORT=${THREDO_PORT:-18080}
 KESTREL_PORT=${KESTREL_PORT:-18081}
 
-if ! command -v wrk >/dev/null 2>&1; then
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    echo "== installing wrk"
-    apt-get update -qq && apt-get install -y -qq wrk >/dev/null
-  else
-    echo "run.sh: wrk is not installed (apt-get install wrk)" >&2; exit 1
-  fi
-fi
+# shellcheck source=../require-wrk.sh
+source bench/require-wrk.sh
 
 if [ "${SKIP_BUILD:-0}" != 1 ]; then
   echo "== building Thredo (./build.sh) and bench/Kestrel"
