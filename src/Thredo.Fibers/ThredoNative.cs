@@ -47,6 +47,8 @@ internal static unsafe partial class ThredoNative
     [LibraryImport(Lib)] internal static partial void thredo_fiber_set_cancel_pending(NativeFiberHandle fiber, int pending);
     [LibraryImport(Lib)] internal static partial void thredo_set_managed_dispatch(delegate* unmanaged<long, long, int*, long> dispatch);
     [LibraryImport(Lib)] internal static partial int thredo_guard_install();
+    [LibraryImport(Lib)] internal static partial int thredo_hook_library(IntPtr handle);
+    [LibraryImport(Lib)] internal static partial long thredo_hook_patched_slots();
 
     // thredo.h: for C code on native fibers. Off a fiber they return -EPERM, which the tests check.
     [LibraryImport(Lib)] internal static partial long thredo_read(IntPtr fd, void* buf, nuint len);
