@@ -1,0 +1,96 @@
+using Thredo.Examples.CLibraries;
+
+namespace Thredo.Tests.Native;
+
+/// <summary>One PostgreSQL server for the class: started once, stopped and deleted at the end.</summary>
+public sealed class PostgresFixture : IDisposable
+{
+    private readonly Lazy<PostgresServer> _server = new(() => PostgresServer.Start(maxConnections: 60));
+
+    /// <summary>The running server; fails the test with what to install when PostgreSQL is missing.</summary>
+    internal PostgresServer Server
+    {
+        get
+        {
+            if (PostgresServer.FindBinaries() is null)
+                Assert.Fail("PostgreSQL is not installed: install the Debian package postgresql (.ci/run does).");
+            return _server.Value;
+        }
+    }
+
+    /// <inheritdoc/>
+    public void Dispose()
+    {
+        if (_server.IsValueCreated)
+            _server.Value.Dispose();
+    }
+}
+
+/// <summary>Unmodified libpq (libpq.so.5) on native fibers against a real PostgreSQL server.</summary>
+public class PostgresTests(PostgresFixture fixture) : IClassFixture<PostgresFixture>
+{
+    private static LibPq Pq()
+    {
+        try
+        {
+            return LibPq.Instance;
+        }
+        catch (DllNotFoundException e)
+        {
+            Assert.Fail($"libpq.so.5 is missing: install the Debian package libpq5 (.ci/run does). {e.Message}");
+            throw;
+        }
+    }
+
+    [Fact]
+    public void Sessions_sleeping_on_the_server_at_once_all_answer_correctly()
+    {
+        const int sessions = 40;
+        LibPq pq = Pq();
+        string cs = fixture.Server.ConnectionString;
+        K.Run(() =>
+        {
+            List<LibPq.Session> all = pq.ConnectAll(cs, sessions);
+            try
+            {
+                // Each backend reports the others it sees sleeping: the sleeps overlapped only if no
+                // PQexec blocked the kernel's thread.
+                List<string[]>[] seen = LibPq.QueryAll(all, i =>
+                    $"SELECT {i}, pg_sleep(0.3), (SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'SELECT %, pg_sleep(0.3)%' AND state = 'active')",
+                    columns: 3);
+                for (int i = 0; i < sessions; i++)
+                {
+                    Assert.Equal(i.ToString(System.Globalization.CultureInfo.InvariantCulture), seen[i][0][0]);
+                    Assert.True(int.Parse(seen[i][0][2], System.Globalization.CultureInfo.InvariantCulture) > 1,
+                        $"session {i} saw {seen[i][0][2]} sleeping sessions: the statements did not overlap");
+                }
+            }
+            finally
+            {
+                all.ForEach(s => s.Dispose());
+            }
+        });
+    }
+
+    [Fact]
+    public void A_query_cancelled_by_a_fiber_timeout_stops_on_the_server_which_stays_healthy()
+    {
+        LibPq pq = Pq();
+        string cs = fixture.Server.ConnectionString;
+        K.Run(() =>
+        {
+            LibPq.Session victim = pq.Connect(cs);
+            Assert.Null(victim.QueryWithin("SELECT pg_sleep(60)", TimeSpan.FromMilliseconds(300)));
+
+            using LibPq.Session probe = pq.Connect(cs);
+            // PQcancel reached the server: the statement ends there soon (polled, not timed).
+            string Sleeping() => probe.Query("SELECT count(*) FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(60)' AND state = 'active'")[0][0];
+            Fiber.TimeoutAfter(TimeSpan.FromSeconds(30), () =>
+            {
+                while (Sleeping() != "0")
+                    Fiber.Sleep(K.Ms(20));
+            });
+            Assert.Equal("2", probe.Query("SELECT 1 + 1")[0][0]);
+        });
+    }
+}
