@@ -10,6 +10,7 @@ using Thredo.Benchmarks.Kernel;
 //   dotnet run -c Release --project bench/Thredo.Benchmarks -- --scaling [1000,3000,10000,30000,100000] [--runs 3] [--big-runs 1] [--out docs/scaling.png]   (parked fibers vs count, plotted; see docs/scaling.md)
 //   dotnet run -c Release --project bench/Thredo.Benchmarks -- --scaling-gc [10000] [--runs 3] [--churn-mb 256]   (gen0 pause with 10,000 parked under workstation / Server GC / GCgen0size / non-concurrent)
 //   dotnet run -c Release --project bench/Thredo.Benchmarks -- --scaling-frames [100]   (a parked fiber's managed frames, read with dotnet-stack)
+//   dotnet run -c Release --project bench/Thredo.Benchmarks -- --c-libraries [--requests 1000] [--sessions 200] [--runs 3]   (libcurl/libpq: native fibers vs thread per call vs curl multi; see docs/benchmarks.md)
 //   dotnet run -c Release --project bench/Thredo.Benchmarks -- --thread-supply [--runs 5]   (Thread.Start vs pthread_create entering managed code, 1 and 2 creators)
 if (args is ["--memory", ..])
     return ParkedMemory.Run(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 10_000);
@@ -23,6 +24,8 @@ if (args is ["--foreign", ..])
     return ForeignBlockTargets.Run(args);
 if (args is ["--thread-supply", ..])
     return ThreadSupply.Run(args);
+if (args is ["--c-libraries" or "--c-libraries-one", ..])
+    return Thredo.Benchmarks.NativeFibers.CLibraryBenchmarks.Run(args);
 if (args is ["--echo", ..])
     return Thredo.Benchmarks.IO.EchoRoundTrips.Run(args);
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);

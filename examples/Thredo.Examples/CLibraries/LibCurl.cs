@@ -56,6 +56,9 @@ internal sealed unsafe class LibCurl
     /// <summary><c>CURLcode curl_easy_perform(CURL *)</c>: the blocking call to run on a native fiber.</summary>
     public IntPtr EasyPerform { get; }
 
+    /// <summary>Runs <c>curl_easy_perform</c> on the calling thread, blocking it (the thread-per-call baseline).</summary>
+    public int PerformOnThisThread(Transfer transfer) => ((delegate* unmanaged<IntPtr, int>)EasyPerform)(transfer.Easy);
+
     /// <summary>One GET of <paramref name="url"/>, its body collected in native memory (libcurl's default writer into an fmemopen stream).</summary>
     public Transfer NewTransfer(string url, int timeoutMs = 0) => new(this, url, timeoutMs);
 
