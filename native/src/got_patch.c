@@ -82,15 +82,19 @@ static int read_dynamic(const struct dl_phdr_info *info, dyn_tables *t)
     return t->symtab && t->strtab ? 0 : -ENOEXEC;
 }
 
-/* Whether [addr, addr + 8) lies in the object's RELRO segment (read-only after loading). */
+/* Whether addr lies in the part of the object's RELRO segment the loader made read-only:
+ * glibc's _dl_protect_relro protects whole pages only, from the segment's start rounded down
+ * to its end rounded down, so a slot on a last partial page (64 KiB pages) stays writable. */
 static int in_relro(const struct dl_phdr_info *info, uintptr_t addr)
 {
+    uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
     for (int i = 0; i < info->dlpi_phnum; i++) {
         const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
         if (ph->p_type != PT_GNU_RELRO)
             continue;
-        uintptr_t lo = info->dlpi_addr + ph->p_vaddr;
-        if (addr >= lo && addr < lo + ph->p_memsz)
+        uintptr_t lo = (info->dlpi_addr + ph->p_vaddr) & ~(page - 1);
+        uintptr_t hi = (info->dlpi_addr + ph->p_vaddr + ph->p_memsz) & ~(page - 1);
+        if (addr >= lo && addr < hi)
             return 1;
     }
     return 0;
