@@ -234,7 +234,8 @@ THREDO_API int thredo_guard_install(void);
  * table of the library behind `handle` (from dlopen or NativeLibrary.Load) and of every
  * library it depends on, so their calls to poll, ppoll, select, read, write, recv,
  * recvfrom, recvmsg, send, sendto, sendmsg, connect, accept, accept4, sleep, usleep,
- * nanosleep, clock_nanosleep, getaddrinfo and dlopen go to Thredo's hooks. Never patched:
+ * nanosleep, clock_nanosleep, getaddrinfo and dlopen (and the _FORTIFY_SOURCE __poll_chk,
+ * __ppoll_chk, __read_chk, __recv_chk, __recvfrom_chk) go to Thredo's hooks. Never patched:
  * libc and the other glibc libraries, the dynamic loader, libthredo_native, the .NET
  * runtime's libraries (libcoreclr, libclrjit, libSystem.*, libhostfxr, libhostpolicy, ...),
  * libstdc++/libgcc_s and sanitizer runtimes. A library the patched ones load later with

@@ -44,6 +44,12 @@ static const got_hook hook_table[] = {
     { "clock_nanosleep", (void *)thredo_hook_clock_nanosleep },
     { "getaddrinfo", (void *)thredo_hook_getaddrinfo },
     { "dlopen", (void *)thredo_hook_dlopen },
+    /* what _FORTIFY_SOURCE builds import instead (Debian's libkrb5, under libcurl: __poll_chk) */
+    { "__poll_chk", (void *)thredo_hook_poll_chk },
+    { "__ppoll_chk", (void *)thredo_hook_ppoll_chk },
+    { "__read_chk", (void *)thredo_hook_read_chk },
+    { "__recv_chk", (void *)thredo_hook_recv_chk },
+    { "__recvfrom_chk", (void *)thredo_hook_recvfrom_chk },
 };
 
 /* File-name prefixes of objects never patched (see the top of this file). */

@@ -31,6 +31,11 @@ int thredo_hook_ppoll(struct pollfd *fds, nfds_t nfds, const struct timespec *ti
 int thredo_hook_select(int nfds, fd_set *readfds, fd_set *writefds, fd_set *exceptfds,
                        struct timeval *timeout);
 
+/* hooks_poll.c: the _FORTIFY_SOURCE variants (bounds checked, then as above) */
+int thredo_hook_poll_chk(struct pollfd *fds, nfds_t nfds, int timeout, size_t fdslen);
+int thredo_hook_ppoll_chk(struct pollfd *fds, nfds_t nfds, const struct timespec *timeout,
+                          const sigset_t *sigmask, size_t fdslen);
+
 /* hooks_io.c */
 ssize_t thredo_hook_read(int fd, void *buf, size_t len);
 ssize_t thredo_hook_write(int fd, const void *buf, size_t len);
@@ -43,6 +48,11 @@ ssize_t thredo_hook_sendto(int fd, const void *buf, size_t len, int flags,
                            const struct sockaddr *to, socklen_t tolen);
 ssize_t thredo_hook_sendmsg(int fd, const struct msghdr *msg, int flags);
 int thredo_hook_connect(int fd, const struct sockaddr *addr, socklen_t len);
+/* the _FORTIFY_SOURCE variants (bounds checked, then as above) */
+ssize_t thredo_hook_read_chk(int fd, void *buf, size_t len, size_t buflen);
+ssize_t thredo_hook_recv_chk(int fd, void *buf, size_t len, size_t buflen, int flags);
+ssize_t thredo_hook_recvfrom_chk(int fd, void *buf, size_t len, size_t buflen, int flags,
+                                 struct sockaddr *from, socklen_t *fromlen);
 int thredo_hook_accept(int fd, struct sockaddr *addr, socklen_t *len);
 int thredo_hook_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags);
 
@@ -63,6 +73,16 @@ void *thredo_hook_dlopen(const char *file, int mode);
 /* hooks_poll.c, shared with hooks_io.c: poll(2) on a native fiber, with the timeout in
  * milliseconds (negative: none). Returns as poll does, errno set on -1. */
 int thredo_fiber_poll(struct pollfd *fds, nfds_t nfds, int64_t timeout_ms);
+
+/* glibc's checked entry points (declared by its headers only under _FORTIFY_SOURCE): a hook
+ * whose bounds check fails calls them, and they report the overflow and abort. */
+int __poll_chk(struct pollfd *fds, nfds_t nfds, int timeout, size_t fdslen);
+int __ppoll_chk(struct pollfd *fds, nfds_t nfds, const struct timespec *timeout,
+                const sigset_t *sigmask, size_t fdslen);
+ssize_t __read_chk(int fd, void *buf, size_t len, size_t buflen);
+ssize_t __recv_chk(int fd, void *buf, size_t len, size_t buflen, int flags);
+ssize_t __recvfrom_chk(int fd, void *buf, size_t len, size_t buflen, int flags,
+                       struct sockaddr *from, socklen_t *fromlen);
 
 /* Monotonic milliseconds, for deadlines. */
 int64_t thredo_monotonic_ms(void);

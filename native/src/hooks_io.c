@@ -183,6 +183,29 @@ ssize_t thredo_hook_write(int fd, const void *buf, size_t len)
     return write(fd, buf, len);
 }
 
+/* The _FORTIFY_SOURCE variants: glibc's own check first (it aborts on an overflow). */
+ssize_t thredo_hook_read_chk(int fd, void *buf, size_t len, size_t buflen)
+{
+    if (len > buflen)
+        return __read_chk(fd, buf, len, buflen);
+    return thredo_hook_read(fd, buf, len);
+}
+
+ssize_t thredo_hook_recv_chk(int fd, void *buf, size_t len, size_t buflen, int flags)
+{
+    if (len > buflen)
+        return __recv_chk(fd, buf, len, buflen, flags);
+    return thredo_hook_recvfrom(fd, buf, len, flags, NULL, NULL);
+}
+
+ssize_t thredo_hook_recvfrom_chk(int fd, void *buf, size_t len, size_t buflen, int flags,
+                                 struct sockaddr *from, socklen_t *fromlen)
+{
+    if (len > buflen)
+        return __recvfrom_chk(fd, buf, len, buflen, flags, from, fromlen);
+    return thredo_hook_recvfrom(fd, buf, len, flags, from, fromlen);
+}
+
 int thredo_hook_connect(int fd, const struct sockaddr *addr, socklen_t len)
 {
     if (pass_through(fd))

@@ -127,6 +127,13 @@ int thredo_hook_poll(struct pollfd *fds, nfds_t nfds, int timeout)
     return thredo_fiber_poll(fds, nfds, timeout < 0 ? -1 : timeout);
 }
 
+int thredo_hook_poll_chk(struct pollfd *fds, nfds_t nfds, int timeout, size_t fdslen)
+{
+    if (fdslen / sizeof *fds < nfds)
+        return __poll_chk(fds, nfds, timeout, fdslen);   /* reports the overflow and aborts */
+    return thredo_hook_poll(fds, nfds, timeout);
+}
+
 /* A timespec as milliseconds, rounded up (a wait never ends early); NULL is -1 (none). */
 static int64_t timespec_ms(const struct timespec *ts)
 {
@@ -149,6 +156,14 @@ int thredo_hook_ppoll(struct pollfd *fds, nfds_t nfds, const struct timespec *ti
         return -1;
     }
     return thredo_fiber_poll(fds, nfds, timespec_ms(timeout));
+}
+
+int thredo_hook_ppoll_chk(struct pollfd *fds, nfds_t nfds, const struct timespec *timeout,
+                          const sigset_t *sigmask, size_t fdslen)
+{
+    if (fdslen / sizeof *fds < nfds)
+        return __ppoll_chk(fds, nfds, timeout, sigmask, fdslen);
+    return thredo_hook_ppoll(fds, nfds, timeout, sigmask);
 }
 
 /* select as a poll over the descriptors of its sets; the sets come back as select

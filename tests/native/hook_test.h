@@ -38,6 +38,10 @@ typedef struct hook_target {
     int (*getaddrinfo)(const char *, const char *, const struct addrinfo *, struct addrinfo **);
     void *(*dlopen)(const char *);
     int (*(*poll_pointer)(void))(struct pollfd *, nfds_t, int);
+    int (*poll_chk)(struct pollfd *, nfds_t, int);
+    ssize_t (*read_chk)(int, void *, size_t);
+    ssize_t (*recv_chk)(int, void *, size_t, int);
+    ssize_t (*recvfrom_chk)(int, void *, size_t, int);
 } hook_target;
 
 static inline void *ht_sym(void *h, const char *name)
@@ -65,7 +69,7 @@ static inline void ht_open(hook_target *t, const char *path, int hook)
     HT(poll); HT(ppoll); HT(select); HT(read); HT(write); HT(recv); HT(recvfrom);
     HT(recvmsg); HT(send); HT(sendto); HT(sendmsg); HT(connect); HT(accept); HT(accept4);
     HT(sleep); HT(usleep); HT(nanosleep); HT(clock_nanosleep); HT(getaddrinfo); HT(dlopen);
-    HT(poll_pointer);
+    HT(poll_pointer); HT(poll_chk); HT(read_chk); HT(recv_chk); HT(recvfrom_chk);
 #undef HT
 }
 

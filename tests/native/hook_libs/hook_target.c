@@ -36,5 +36,14 @@ EXPORT int ht_nanosleep(const struct timespec *r, struct timespec *rem) { return
 EXPORT int ht_clock_nanosleep(clockid_t c, int fl, const struct timespec *r, struct timespec *rem) { return clock_nanosleep(c, fl, r, rem); }
 EXPORT int ht_getaddrinfo(const char *n, const char *s, const struct addrinfo *h, struct addrinfo **r) { return getaddrinfo(n, s, h, r); }
 EXPORT void *ht_dlopen(const char *path) { return dlopen(path, RTLD_NOW | RTLD_LOCAL); }
+/* The _FORTIFY_SOURCE entry points, called as a fortified build would. */
+int __poll_chk(struct pollfd *, nfds_t, int, size_t);
+ssize_t __read_chk(int, void *, size_t, size_t);
+ssize_t __recv_chk(int, void *, size_t, size_t, int);
+ssize_t __recvfrom_chk(int, void *, size_t, size_t, int, struct sockaddr *, socklen_t *);
+EXPORT int ht_poll_chk(struct pollfd *f, nfds_t n, int t) { return __poll_chk(f, n, t, n * sizeof *f); }
+EXPORT ssize_t ht_read_chk(int fd, void *b, size_t n) { return __read_chk(fd, b, n, n); }
+EXPORT ssize_t ht_recv_chk(int fd, void *b, size_t n, int fl) { return __recv_chk(fd, b, n, n, fl); }
+EXPORT ssize_t ht_recvfrom_chk(int fd, void *b, size_t n, int fl) { return __recvfrom_chk(fd, b, n, n, fl, NULL, NULL); }
 /* A taken address: a GLOB_DAT relocation rather than a PLT call. */
 EXPORT int (*ht_poll_pointer(void))(struct pollfd *, nfds_t, int) { return poll; }
