@@ -93,4 +93,19 @@ public class CurlTests
             server.Stop();
         });
     }
+
+    [Fact]
+    public void The_hooked_library_called_off_a_native_fiber_works_as_before()
+    {
+        LibCurl curl = Curl();
+        K.Run(() =>
+        {
+            var server = DelayedHttpServer.Start();
+            using var t = curl.NewTransfer(server.Url(5, 7));
+            // A managed fiber's own thread, off the baton: the hooks pass straight to libc.
+            Assert.Equal(LibCurl.CURLE_OK, Fiber.RunBlocking(() => curl.PerformOnThisThread(t)));
+            Assert.Equal("hello 7", t.Body());
+            server.Stop();
+        });
+    }
 }
