@@ -45,7 +45,7 @@ public static class NativeFiber
     }
 
     /// <summary>The most arguments <see cref="Call"/> passes (the integer argument registers of x86-64 SysV and AArch64).</summary>
-    public const int MaxCallArguments = 6;
+    private const int MaxCallArguments = 6;
 
     /// <summary>
     /// Runs the C function at <paramref name="function"/> with <paramref name="arguments"/> on a new native
@@ -66,7 +66,7 @@ public static class NativeFiber
     /// the fiber ends <see cref="FiberState.Cancelled"/>. A timeout scope that expires makes it fail with
     /// <c>ETIMEDOUT</c>. The C library decides what such a failure means to it (libcurl reports an error code).
     /// </returns>
-    /// <exception cref="ArgumentException"><paramref name="function"/> is zero, or more than <see cref="MaxCallArguments"/> arguments were given.</exception>
+    /// <exception cref="ArgumentException"><paramref name="function"/> is zero, or more than six arguments were given.</exception>
     /// <exception cref="ArgumentNullException"><paramref name="arguments"/> is null.</exception>
     /// <exception cref="InvalidOperationException">The caller is not a fiber: call it inside <see cref="Fiber.Run(Action, FiberOptions?)"/>.</exception>
     /// <exception cref="InsufficientMemoryException">No address space is left for the stack.</exception>
