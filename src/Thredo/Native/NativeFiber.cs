@@ -63,8 +63,10 @@ public static class NativeFiber
     /// The fiber: <see cref="Fiber{T}.Join"/> returns the function's return value as 64 bits (only the low 32 bits
     /// mean something for a function returning <c>int</c>: cast to <see cref="int"/>). Cancelling it makes the
     /// hooked blocking call in progress (or the next one) fail with errno <c>ECANCELED</c>; once the C code returns,
-    /// the fiber ends <see cref="FiberState.Cancelled"/>. A timeout scope that expires makes it fail with
-    /// <c>ETIMEDOUT</c>. The C library decides what such a failure means to it (libcurl reports an error code).
+    /// the fiber ends <see cref="FiberState.Cancelled"/>. The fiber does not inherit the caller's timeout scopes: to
+    /// bound a call, time out its <see cref="Fiber{T}.Join"/> with <see cref="Fiber.TimeoutAfter{T}(TimeSpan, Func{T})"/>
+    /// and cancel the fiber, or use the library's own timeout. The C library decides what a failed call means to it
+    /// (libcurl reports an error code; a libpq connection interrupted mid-query must be closed).
     /// </returns>
     /// <exception cref="ArgumentException"><paramref name="function"/> is zero, or more than six arguments were given.</exception>
     /// <exception cref="ArgumentNullException"><paramref name="arguments"/> is null.</exception>
