@@ -6,8 +6,9 @@ namespace Thredo.Examples.CLibraries;
 /// A throwaway PostgreSQL server for the libpq examples, tests and benchmarks: Debian's <c>postgresql</c>
 /// package, <c>initdb</c> into a new temporary directory, <c>pg_ctl start</c> listening only on a Unix
 /// socket in that directory. <see cref="Dispose"/> stops it and deletes the directory; so does the end of
-/// the process (ProcessExit, Ctrl+C), whatever happens in between. PostgreSQL refuses to run as root, so as
-/// root the server runs as the <c>postgres</c> user (<c>runuser</c>) in a directory that user owns.
+/// the process (ProcessExit, Ctrl+C), whatever happens in between; a server left behind by a process that was
+/// killed outright is stopped and deleted by the next <see cref="Start"/>. PostgreSQL refuses to run as root, so
+/// as root the server runs as the <c>postgres</c> user (<c>runuser</c>) in a directory that user owns.
 /// </summary>
 internal sealed class PostgresServer : IDisposable
 {
@@ -47,7 +48,9 @@ internal sealed class PostgresServer : IDisposable
         string bin = FindBinaries() ?? throw new InvalidOperationException(
             "PostgreSQL server binaries were not found under /usr/lib/postgresql/*/bin: install the Debian package postgresql (apt-get install postgresql; .ci/run does).");
         bool root = Environment.UserName == "root";
-        string dir = System.IO.Directory.CreateTempSubdirectory("thredo-pg-").FullName;
+        RemoveOrphans(bin, root);
+        string dir = System.IO.Directory.CreateTempSubdirectory(Prefix).FullName;
+        File.WriteAllText(Path.Combine(dir, OwnerFile), Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture));
         var server = new PostgresServer(bin, dir, root);
         try
         {
@@ -62,6 +65,20 @@ internal sealed class PostgresServer : IDisposable
         {
             server.Dispose();
             throw;
+        }
+    }
+
+    private const string Prefix = "thredo-pg-", OwnerFile = "owner.pid";
+
+    /// <summary>Stops and deletes the servers of processes that no longer exist (killed before they could clean up).</summary>
+    private static void RemoveOrphans(string bin, bool root)
+    {
+        foreach (string dir in System.IO.Directory.GetDirectories(Path.GetTempPath(), Prefix + "*"))
+        {
+            string owner = Path.Combine(dir, OwnerFile);
+            if (!File.Exists(owner) || !int.TryParse(File.ReadAllText(owner), out int pid) || System.IO.Directory.Exists($"/proc/{pid}"))
+                continue;
+            new PostgresServer(bin, dir, root).Dispose();
         }
     }
 
