@@ -246,8 +246,9 @@ THREDO_API int thredo_guard_install(void);
  * cancelled fiber's blocking call fails with errno ECANCELED, an expired timeout scope
  * with ETIMEDOUT (docs/native-fibers.md has the details of each call).
  *
- * Returns the number of objects patched (>= 1), or -EINVAL (NULL handle), -ENOENT (not a
- * loaded object), -ENOSYS (not Linux), or a negative errno from mprotect. Idempotent:
+ * Returns the number of objects patched (0 if the handle's library is one of those never
+ * patched), or -EINVAL (NULL handle), -ENOENT (not a loaded object), -ENOSYS (not Linux), or
+ * a negative errno from mprotect. Idempotent:
  * patching again changes nothing. Any thread; calls are serialised. */
 THREDO_API int thredo_hook_library(void *handle);
 
