@@ -45,8 +45,9 @@ public class CurlTests
                     Assert.Equal($"hello {i}", transfers[i].Body());
                 }
             });
+            // (Answered is not checked: the server counts a response after writing it, so a client may
+            // finish first.)
             Assert.Equal(count, server.MaxInFlight);
-            Assert.Equal(count, server.Answered);
             transfers.ForEach(t => t.Dispose());
             server.Stop();
         });
