@@ -90,7 +90,9 @@ public class PostgresTests(PostgresFixture fixture) : IClassFixture<PostgresFixt
         K.Run(() =>
         {
             LibPq.Session victim = pq.Connect(cs);
-            Assert.Null(victim.QueryWithin("SELECT pg_sleep(60)", TimeSpan.FromMilliseconds(300)));
+            // 1 s: long enough for the statement to have reached the server (a cancel request that
+            // arrives before it is ignored, and the check below would then fail).
+            Assert.Null(victim.QueryWithin("SELECT pg_sleep(60)", TimeSpan.FromSeconds(1)));
 
             using LibPq.Session probe = pq.Connect(cs);
             // PQcancel reached the server: the statement ends there soon (polled, not timed).
