@@ -11,6 +11,7 @@ using Thredo.Benchmarks.Kernel;
 //   dotnet run -c Release --project bench/Thredo.Benchmarks -- --scaling-gc [10000] [--runs 3] [--churn-mb 256]   (gen0 pause with 10,000 parked under workstation / Server GC / GCgen0size / non-concurrent)
 //   dotnet run -c Release --project bench/Thredo.Benchmarks -- --scaling-frames [100]   (a parked fiber's managed frames, read with dotnet-stack)
 //   dotnet run -c Release --project bench/Thredo.Benchmarks -- --host [--runs 5]   (FiberHost.RunAsync round trips from async code vs Task.Run)
+//   dotnet run -c Release --project bench/Thredo.Benchmarks -- --c-libraries [--requests 1000] [--sessions 200] [--runs 3]   (libcurl/libpq: native fibers vs thread per call vs curl multi; see docs/benchmarks.md)
 //   dotnet run -c Release --project bench/Thredo.Benchmarks -- --thread-supply [--runs 5]   (Thread.Start vs pthread_create entering managed code, 1 and 2 creators)
 if (args is ["--memory", ..])
     return ParkedMemory.Run(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 10_000);
@@ -26,6 +27,8 @@ if (args is ["--thread-supply", ..])
     return ThreadSupply.Run(args);
 if (args is ["--host", ..])
     return Thredo.Benchmarks.Hosting.HostRoundTrips.Run(args);
+if (args is ["--c-libraries" or "--c-libraries-one", ..])
+    return Thredo.Benchmarks.NativeFibers.CLibraryBenchmarks.Run(args);
 if (args is ["--echo", ..])
     return Thredo.Benchmarks.IO.EchoRoundTrips.Run(args);
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);

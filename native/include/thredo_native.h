@@ -215,6 +215,8 @@ THREDO_API int thredo_poller_wake(thredo_poller *poller);
 #define THREDO_REQ_TIMEOUT_PUSH 4 /* value = milliseconds */
 #define THREDO_REQ_TIMEOUT_POP  5
 #define THREDO_REQ_CALL         6 /* value = callback id, argument; result back in value */
+#define THREDO_REQ_WAIT_FD_FOR  7 /* as WAIT_FD, for at most value (>= 0) milliseconds: resumes
+                                     with 0 (ready), 1 (that time passed) or a negative errno */
 
 typedef struct thredo_request {
     int32_t kind;      /* THREDO_REQ_* */
@@ -222,7 +224,7 @@ typedef struct thredo_request {
     int64_t fd;        /* WAIT_FD: the descriptor */
     uint32_t interest; /* WAIT_FD: THREDO_POLL_READABLE or THREDO_POLL_WRITABLE */
     uint32_t reserved2;
-    int64_t value;     /* SLEEP / TIMEOUT_PUSH: ms; CALL: callback id in, result out */
+    int64_t value;     /* SLEEP / TIMEOUT_PUSH / WAIT_FD_FOR: ms; CALL: callback id in, result out */
     int64_t argument;  /* CALL: the argument */
 } thredo_request;
 
@@ -250,6 +252,41 @@ THREDO_API void thredo_set_managed_dispatch(thredo_managed_dispatch dispatch);
  * other host thread too (cheap after the first time), after the runtime's handlers are in
  * place. Any thread. Other errors: a negative errno from sigaltstack/sigaction/mmap. */
 THREDO_API int thredo_guard_install(void);
+
+/* ---------------------------------------------------------------- hooks (Linux only) */
+/* Make an unmodified C library cooperative on native fibers: rewrite the global offset
+ * table of the library behind `handle` (from dlopen or NativeLibrary.Load) and of every
+ * library it depends on, so their calls to poll, ppoll, select, read, write, recv,
+ * recvfrom, recvmsg, send, sendto, sendmsg, connect, accept, accept4, sleep, usleep,
+ * nanosleep, clock_nanosleep, getaddrinfo and dlopen (and the _FORTIFY_SOURCE __poll_chk,
+ * __ppoll_chk, __read_chk, __recv_chk, __recvfrom_chk) go to Thredo's hooks. Never patched:
+ * libc and the other glibc libraries, the dynamic loader, libthredo_native, the .NET
+ * runtime's libraries (libcoreclr, libclrjit, libSystem.*, libhostfxr, libhostpolicy, ...),
+ * libstdc++/libgcc_s and sanitizer runtimes. A library the patched ones load later with
+ * dlopen is patched the same way.
+ *
+ * A hook called off a native fiber is the libc function itself. On a native fiber it
+ * suspends the fiber through the request protocol instead of blocking the thread; a
+ * cancelled fiber's blocking call fails with errno ECANCELED, an expired timeout scope
+ * with ETIMEDOUT (docs/native-fibers.md has the details of each call).
+ *
+ * Returns the number of objects patched (0 if the handle's library is one of those never
+ * patched), or -EINVAL (NULL handle), -ENOENT (not a loaded object), -ENOSYS (not Linux), or
+ * a negative errno from mprotect. Idempotent:
+ * patching again changes nothing. Any thread; calls are serialised. */
+THREDO_API int thredo_hook_library(void *handle);
+
+/* Number of GOT slots the hooks have rewritten in this process so far (tests, diagnostics).
+ * Any thread. */
+THREDO_API int64_t thredo_hook_patched_slots(void);
+
+/* ---------------------------------------------------------------- calling C */
+
+/* Call function(a[0], ..., a[5]) as `intptr_t (*)(intptr_t x6)`: the SysV and AAPCS64
+ * ABIs pass the first six integer/pointer arguments in registers, so a function taking
+ * fewer simply ignores the rest. `call` points to 7 intptr_t: the function, then six
+ * arguments; it must outlive the call. A thredo_fiber_fn, for NativeFiber.Call. */
+THREDO_API intptr_t thredo_call_c(intptr_t call);
 
 #ifdef __cplusplus
 }

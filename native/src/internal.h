@@ -84,4 +84,12 @@ void thredo_fiber_main(thredo_fiber *f);
 /* fiber.c: reached only if thredo_fiber_main returned; names the fiber and aborts. */
 void thredo_fiber_fell_off(thredo_fiber *f);
 
+/* thredo_api.c, for the hooks: from a native fiber, wait until fd is ready for `interest`
+ * (one direction) for at most timeout_ms (negative: no limit). 0 ready, 1 the time passed,
+ * or the kernel's negative errno (-ECANCELED, -ETIMEDOUT, -EBADF ...). */
+int64_t thredo_wait_fd_for(intptr_t fd, uint32_t interest, int64_t timeout_ms);
+/* thredo_api.c, for the hooks: from a native fiber, sleep ms >= 0 milliseconds (0 yields).
+ * 0 or -ECANCELED / -ETIMEDOUT. */
+int64_t thredo_sleep_request(int64_t ms);
+
 #endif /* THREDO_INTERNAL_H */

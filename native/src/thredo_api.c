@@ -75,6 +75,26 @@ static int64_t submit(thredo_request *req)
     return (int64_t)thredo_fiber_yield((intptr_t)req);
 }
 
+int64_t thredo_wait_fd_for(intptr_t fd, uint32_t interest, int64_t timeout_ms)
+{
+    thredo_request req;
+    memset(&req, 0, sizeof req);
+    req.kind = timeout_ms < 0 ? THREDO_REQ_WAIT_FD : THREDO_REQ_WAIT_FD_FOR;
+    req.fd = (int64_t)fd;
+    req.interest = interest;
+    req.value = timeout_ms < 0 ? 0 : timeout_ms;
+    return submit(&req);
+}
+
+int64_t thredo_sleep_request(int64_t ms)
+{
+    thredo_request req;
+    memset(&req, 0, sizeof req);
+    req.kind = ms == 0 ? THREDO_REQ_YIELD : THREDO_REQ_SLEEP;
+    req.value = ms;
+    return submit(&req);
+}
+
 static int64_t simple_request(int32_t kind, int64_t value)
 {
     if (!thredo_fiber_current())

@@ -21,6 +21,29 @@ internal sealed class NativeFiberHandle : SafeHandle
         return fiber;
     }
 
+    /// <summary>
+    /// Creates a suspended fiber that will call <paramref name="function"/> with up to six integer or
+    /// pointer <paramref name="arguments"/> (through <c>thredo_call_c</c>); the argument block is freed with the fiber.
+    /// </summary>
+    internal static NativeFiberHandle CreateCall(IntPtr function, ReadOnlySpan<IntPtr> arguments, nuint stackSize)
+    {
+        var call = new NativeCall(function, arguments);
+        try
+        {
+            NativeFiberHandle fiber = Create(NativeCall.Entry, call.Block, stackSize);
+            fiber._call = call;
+            return fiber;
+        }
+        catch
+        {
+            call.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The argument block of a <see cref="CreateCall"/> fiber: freed after the fiber is.</summary>
+    private NativeCall? _call;
+
     /// <summary>Runs the fiber on this thread until it yields or returns.</summary>
     /// <returns>True if it has finished (<paramref name="result"/> is its return value); false if it yielded <paramref name="result"/>.</returns>
     internal bool Resume(IntPtr value, out IntPtr result) =>
@@ -45,6 +68,7 @@ internal sealed class NativeFiberHandle : SafeHandle
     protected override bool ReleaseHandle()
     {
         ThredoNative.thredo_fiber_destroy(handle);
+        _call?.Dispose();
         return true;
     }
 }

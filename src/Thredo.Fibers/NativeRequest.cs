@@ -17,6 +17,8 @@ internal enum NativeRequestKind
     TimeoutPop = 5,
     /// <summary>Run managed callback <see cref="NativeRequest.Value"/> with <see cref="NativeRequest.Argument"/>; the result goes back into Value.</summary>
     Call = 6,
+    /// <summary>As <see cref="WaitFd"/>, for at most <see cref="NativeRequest.Value"/> milliseconds: resumed with 0 (ready), 1 (the time passed) or a negative errno.</summary>
+    WaitFdFor = 7,
 }
 
 /// <summary>
@@ -34,7 +36,7 @@ internal struct NativeRequest
     /// <summary>WaitFd: <see cref="PollEvents.Readable"/> or <see cref="PollEvents.Writable"/>.</summary>
     public PollEvents Interest;
     private readonly uint _reserved2;
-    /// <summary>Sleep/TimeoutPush: milliseconds; Call: the callback id in, its result out.</summary>
+    /// <summary>Sleep/TimeoutPush/WaitFdFor: milliseconds; Call: the callback id in, its result out.</summary>
     public long Value;
     /// <summary>Call: the argument.</summary>
     public long Argument;

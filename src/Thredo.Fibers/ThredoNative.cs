@@ -50,6 +50,10 @@ internal static unsafe partial class ThredoNative
     [LibraryImport(Lib)] internal static partial void thredo_fiber_set_cancel_pending(NativeFiberHandle fiber, int pending);
     [LibraryImport(Lib)] internal static partial void thredo_set_managed_dispatch(delegate* unmanaged<long, long, int*, long> dispatch);
     [LibraryImport(Lib)] internal static partial int thredo_guard_install();
+    [LibraryImport(Lib)] internal static partial int thredo_hook_library(IntPtr handle);
+    [LibraryImport(Lib)] internal static partial long thredo_hook_patched_slots();
+    // NativeFiber.Call runs thredo_call_c as a fiber entry (its address, NativeCall.Entry); this import calls it in place.
+    [LibraryImport(Lib)] internal static partial IntPtr thredo_call_c(IntPtr call);
 
     // thredo.h: for C code on native fibers. Off a fiber they return -EPERM, which the tests check.
     [LibraryImport(Lib)] internal static partial long thredo_read(IntPtr fd, void* buf, nuint len);

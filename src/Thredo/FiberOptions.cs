@@ -50,6 +50,16 @@ public sealed record FiberOptions
     public TimeSpan ForeignBlockHandoff { get; init; } = TimeSpan.FromMilliseconds(2);
 
     /// <summary>
+    /// Usable stack size, in bytes, of each native fiber <see cref="Native.NativeFiber.Call"/> starts. Default
+    /// 256 KiB: sixteen times the most libcurl with OpenSSL (an HTTPS transfer, 12 KiB) and libpq over TLS
+    /// (16 KiB) were measured to touch (docs/native-fibers.md), with room for deeper paths of other libraries;
+    /// at least <see cref="Native.NativeFiber.MinimumStackSizeBytes"/>. Memory is
+    /// committed only as it is touched; a stack overflow hits a guard page and aborts the process with a
+    /// message naming the fiber.
+    /// </summary>
+    public int NativeStackSizeBytes { get; init; } = 256 * 1024;
+
+    /// <summary>
     /// True to make reports carry stacks: each blocked fiber in a snapshot (<see cref="FiberHost.Snapshot"/>,
     /// <see cref="Fiber.Snapshot"/>) carries the stack of the call where it blocked, and with
     /// <see cref="LongBlockWarning"/> a fiber handed off in a foreign blocking call reports where it came
@@ -70,6 +80,7 @@ public sealed record FiberOptions
         ArgumentOutOfRangeException.ThrowIfLessThan(Schedulers, 1, nameof(Schedulers));
         ArgumentOutOfRangeException.ThrowIfGreaterThan(Schedulers, MaxSchedulers, nameof(Schedulers));
         ArgumentOutOfRangeException.ThrowIfLessThan(StackSizeBytes, 64 * 1024, nameof(StackSizeBytes));
+        ArgumentOutOfRangeException.ThrowIfLessThan(NativeStackSizeBytes, Native.NativeFiber.MinimumStackSizeBytes, nameof(NativeStackSizeBytes));
         if (LongBlockWarning is TimeSpan t)
         {
             ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(t, TimeSpan.Zero, nameof(LongBlockWarning));

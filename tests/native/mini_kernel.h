@@ -4,7 +4,8 @@
  *
  * One thread, one loop: run every runnable fiber once (FIFO); each returns a request
  * pointer, which the kernel serves at once (YIELD, TIMEOUT_PUSH/POP, CALL) or parks the
- * fiber on (SLEEP: a deadline-sorted list; WAIT_FD: poll(2) / WSAPoll). When nothing is
+ * fiber on (SLEEP: a deadline-sorted list; WAIT_FD and WAIT_FD_FOR: poll(2) / WSAPoll, the
+ * latter resumed with 1 once its own time has passed). When nothing is
  * runnable it sleeps (nanosleep, or poll with the fds) until the earliest deadline.
  * Cancellation (mk_cancel) and the fiber's timeout scopes are delivered by resuming a
  * blocked fiber with -ECANCELED / -ETIMEDOUT, as the real kernel does.
@@ -37,6 +38,7 @@ typedef struct mk_fiber {
     int64_t wake_at;          /* MK_SLEEPING: monotonic ns */
     intptr_t fd;              /* MK_WAIT_FD */
     uint32_t interest;        /* MK_WAIT_FD */
+    int64_t fd_deadline;      /* MK_WAIT_FD from WAIT_FD_FOR: monotonic ns; else MK_NEVER */
     int64_t scopes[MK_MAX_SCOPES]; /* timeout deadlines (ns), innermost last */
     int nscopes;
     _Atomic int cancel;       /* mk_cancel asked; delivered at the next blocking point */
@@ -191,13 +193,15 @@ static inline void mk_serve(mini_kernel *k, mk_fiber *m, thredo_request *req)
         mk_sleep_insert(k, m);
         return;
     }
-    case THREDO_REQ_WAIT_FD: {
+    case THREDO_REQ_WAIT_FD:
+    case THREDO_REQ_WAIT_FD_FOR: {
         intptr_t err = mk_interrupt(m, now);
         if (err) {
             mk_run_push(k, m, err);
             return;
         }
         m->state = MK_WAIT_FD;
+        m->fd_deadline = req->kind == THREDO_REQ_WAIT_FD_FOR ? now + req->value * 1000000 : MK_NEVER;
         m->fd = (intptr_t)req->fd;
         m->interest = req->interest;
         if (req->interest & THREDO_POLL_READABLE)
@@ -256,6 +260,11 @@ static inline void mk_expire(mini_kernel *k, int64_t now)
         mk_fiber *m = k->all[i];
         if (m->state != MK_SLEEPING && m->state != MK_WAIT_FD)
             continue;
+        if (m->state == MK_WAIT_FD && m->fd_deadline <= now && !atomic_load(&m->cancel) &&
+            mk_scope_deadline(m) > now) {
+            mk_run_push(k, m, 1);   /* the wait's own time passed */
+            continue;
+        }
         if (m->nscopes == 0 && !atomic_load(&m->cancel))
             continue;
         intptr_t err = mk_interrupt(m, now);
@@ -274,8 +283,11 @@ static inline void mk_idle(mini_kernel *k)
     int nfds = 0;
     for (int i = 0; i < k->count; i++) {
         mk_fiber *m = k->all[i];
-        if (m->state == MK_WAIT_FD)
+        if (m->state == MK_WAIT_FD) {
             nfds++;
+            if (m->fd_deadline < next)
+                next = m->fd_deadline;
+        }
         if ((m->state == MK_WAIT_FD || m->state == MK_SLEEPING) && m->nscopes) {
             int64_t d = mk_scope_deadline(m);
             if (d < next)

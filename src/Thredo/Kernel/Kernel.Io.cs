@@ -27,11 +27,17 @@ internal sealed partial class Kernel
     /// with <paramref name="errno"/> set, if the OS refused the descriptor (EBADF: it is closed) or
     /// <paramref name="owner"/> was closed first (EBADF too); nothing is left registered then.
     /// </summary>
+    /// <remarks>
+    /// With <paramref name="deadline"/> (<see cref="Clock"/> ticks) the wait also ends when it passes:
+    /// completed, not aborted, and <see cref="EndIoWait"/> then says so (a native <c>poll</c> timeout).
+    /// </remarks>
     internal Waiter? BeginIoWait(Fiber fiber, IntPtr fd, PollEvents interest, string operation, object? source,
-                                 WatchedDescriptor? owner, out int errno)
+                                 WatchedDescriptor? owner, out int errno, long? deadline = null)
     {
         Debug.Assert(interest is PollEvents.Readable or PollEvents.Writable);
         var waiter = new IoWaiter(fiber, interest) { Description = operation, Source = source };
+        if (deadline is long d)
+            waiter.Limit = new TimerEntry { Deadline = d, Callback = static s => ((IoWaiter)s!).Expire(), State = waiter };
         lock (Lock)
         {
             // Checked under this lock: WatchedDescriptor.Close marks itself closed before it takes
@@ -60,9 +66,24 @@ internal sealed partial class Kernel
                 AssertIoLocked();
                 return null;
             }
+            if (waiter.Limit is not null)
+                AddTimerLocked(waiter.Limit);
             AssertIoLocked();
         }
         return waiter;
+    }
+
+    /// <summary>
+    /// Ends a completed descriptor wait that had a deadline: drops its timer. True if the deadline,
+    /// not readiness, ended it.
+    /// </summary>
+    internal bool EndIoWait(Waiter waiter)
+    {
+        if (waiter is not IoWaiter { Limit: TimerEntry limit } io)
+            return false;
+        lock (Lock)
+            RemoveTimerLocked(limit);
+        return io.Value is IoTimedOut;
     }
 
     /// <summary>What a completed I/O wait reports: the readiness, or <see cref="ObjectDisposedException"/> if the descriptor was closed.</summary>
@@ -272,13 +293,35 @@ internal sealed partial class Kernel
     {
         internal PollEvents Interest { get; } = interest;
         internal IoRegistration? Registration;
+        internal TimerEntry? Limit;   // the deadline's timer, if the wait has one
 
-        internal override void Undo() => Fiber.Kernel.LeaveIo(this);
+        internal override void Undo()
+        {
+            Fiber.Kernel.LeaveIo(this);
+            if (Limit is not null)
+                lock (Fiber.Kernel.Lock)
+                    Fiber.Kernel.RemoveTimerLocked(Limit);
+        }
+
+        /// <summary>The deadline passed first: complete the wait as timed out and leave the queue.</summary>
+        internal void Expire()
+        {
+            if (!TryComplete(IoTimedOut.Instance))
+                return;
+            Fiber.Kernel.LeaveIo(this);
+            Signal();
+        }
 
         internal override WaitKind Kind => WaitKind.Io;
 
         // The outside world (a peer, the network) completes it.
         internal override bool CanBeCompletedFromOutside => true;
+    }
+
+    /// <summary>The value an I/O wait completes with when its deadline passed first.</summary>
+    private sealed class IoTimedOut
+    {
+        internal static readonly IoTimedOut Instance = new();
     }
 
     /// <summary>The value an I/O wait completes with when its descriptor is closed under it.</summary>

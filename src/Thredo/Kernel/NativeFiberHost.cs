@@ -111,10 +111,8 @@ internal sealed class NativeFiberHost : IBatonHolder, IDisposable
                     return -EINVAL;
                 return Park(fiber, new SleepWaiter(fiber, Clock.After(Milliseconds(request.Value))));
             case NativeRequestKind.WaitFd:
-                // The fd is the C code's own: no WatchedDescriptor, and a closed one is its -EBADF.
-                Waiter? io = _kernel.BeginIoWait(fiber, checked((IntPtr)request.Fd), request.Interest,
-                    request.Interest == PollEvents.Readable ? "thredo_read" : "thredo_write", null, owner: null, out int errno);
-                return io is null ? -errno : Park(fiber, io);
+            case NativeRequestKind.WaitFdFor:
+                return WaitFd(fiber, request);
             case NativeRequestKind.Call:
                 if (!NativeCallbacks.TryGet(request.Value, out Func<long, long>? callback))
                     return -ENOENT;
@@ -123,6 +121,22 @@ internal sealed class NativeFiberHost : IBatonHolder, IDisposable
                 _kernel.Runtime.Report(DiagnosticKind.Failure, $"Thredo: native fiber {fiber.Id} made unknown request {(int)request.Kind}.");
                 return -EINVAL;
         }
+    }
+
+    /// <summary>A descriptor wait (thredo_read/write, or a hooked poll with its timeout when WaitFdFor).</summary>
+    private long? WaitFd(Fiber fiber, NativeRequest request)
+    {
+        long? deadline = null;
+        if (request.Kind == NativeRequestKind.WaitFdFor)
+        {
+            if (request.Value < 0)
+                return -EINVAL;
+            deadline = Clock.After(Milliseconds(request.Value));
+        }
+        // The fd is the C code's own: no WatchedDescriptor, and a closed one is its -EBADF.
+        string operation = deadline is not null ? "native poll" : request.Interest == PollEvents.Readable ? "thredo_read" : "thredo_write";
+        Waiter? io = _kernel.BeginIoWait(fiber, checked((IntPtr)request.Fd), request.Interest, operation, null, owner: null, out int errno, deadline);
+        return io is null ? -errno : Park(fiber, io);
     }
 
     /// <summary>
@@ -193,7 +207,9 @@ internal sealed class NativeFiberHost : IBatonHolder, IDisposable
             return 0;
         if (waiter.IsAborted)
             return TakeInterrupt(fiber) ?? -ECANCELED;   // its Undo has run (a Call's cancels the call)
-        return waiter is CallWaiter call ? call.Finish() : 0;
+        if (waiter is CallWaiter call)
+            return call.Finish();
+        return fiber.Kernel.EndIoWait(waiter) ? 1 : 0;   // 1: a WaitFdFor's time passed
     }
 
     /// <summary>The errno of a deliverable cancellation or timeout, consuming it; null if none is due.</summary>
