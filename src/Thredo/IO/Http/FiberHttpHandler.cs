@@ -17,7 +17,9 @@ namespace Thredo.IO;
 /// asynchronous path never blocks a thread, so the fiber starts it and waits for it with
 /// <see cref="Fiber.Await{T}(Task{T})"/>, a cancellation point. Reading the response body synchronously
 /// afterwards (<see cref="HttpClient"/> buffering it, or <c>ReadAsStream().Read</c>) goes through the
-/// connection's synchronous reads, which park the fiber (<see cref="HttpConnectionStream"/>).
+/// connection's synchronous reads, which park the fiber (<see cref="HttpConnectionStream"/>); the
+/// response's content is wrapped so that an interrupt there reaches the fiber as itself, not wrapped by
+/// TLS (<see cref="FiberResponseContent"/>).
 /// </para>
 /// <para>
 /// An interrupted fiber leaves the request behind cancelled: the handler then closes its connection (a
@@ -47,6 +49,7 @@ internal sealed class FiberHttpHandler(SocketsHttpHandler inner) : DelegatingHan
         {
             HttpResponseMessage response = Fiber.Await(sending);
             cts.Dispose();
+            response.Content = new FiberResponseContent(response.Content);
             return response;
         }
         catch (OperationCanceledException e) when (e is FiberCancelledException or FiberTimeoutException)

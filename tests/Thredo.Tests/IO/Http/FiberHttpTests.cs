@@ -18,6 +18,10 @@ public class FiberHttpTests
         return $"{(int)response.StatusCode} {reader.ReadToEnd()}";
     }
 
+    /// <summary>Polls until <paramref name="condition"/> holds; a test that would wait forever fails after 30 s instead.</summary>
+    private static void Until(Func<bool> condition) =>
+        Fiber.TimeoutAfter(TimeSpan.FromSeconds(30), () => { while (!condition()) Fiber.Sleep(K.Ms(1)); });
+
     [Fact]
     public void Sequential_requests_on_a_fiber_reuse_one_pooled_connection() =>
         K.Run(() =>
@@ -63,6 +67,55 @@ public class FiberHttpTests
         });
 
     [Fact]
+    public void Many_fibers_queue_for_a_limited_pool_and_post_bodies() =>
+        K.Run(() =>
+        {
+            using var server = new HttpTestServer();
+            using HttpClient client = FiberHttp.CreateClient(h => h.MaxConnectionsPerServer = 4);
+            byte[] payload = Sockets.Net.Data(100_000);
+            long sum = payload.Sum(b => (long)b);
+            using (var group = new FiberGroup())
+            {
+                for (int f = 0; f < 40; f++)
+                {
+                    group.Spawn(() =>
+                    {
+                        int ok = 0;
+                        for (int i = 0; i < 10; i++)
+                        {
+                            using HttpResponseMessage r = client.Send(new HttpRequestMessage(HttpMethod.Post, server.Url("/echo")) { Content = new ByteArrayContent(payload) });
+                            using var reader = new StreamReader(r.Content.ReadAsStream());
+                            if (reader.ReadToEnd() == $"100000 bytes, sum {sum}")
+                                ok++;
+                        }
+                        return ok;
+                    });
+                }
+                group.Join();
+                Assert.All(group.Results, ok => Assert.Equal(10, ok));
+            }
+            Assert.InRange(server.Connections, 1, 4);
+        });
+
+    [Fact]
+    public void Cancelling_a_fiber_waiting_for_a_pooled_connection_leaves_the_pool_working() =>
+        K.Run(() =>
+        {
+            using var server = new HttpTestServer();
+            using HttpClient client = FiberHttp.CreateClient(h => h.MaxConnectionsPerServer = 1);
+            Fiber holder = Fiber.Spawn(() => Get(client, server.Url("/stall")), "holds the only connection");
+            Until(() => server.Connections >= 1);
+            Fiber queued = Fiber.Spawn(() => Get(client, server.Url("/hello")), "waits for a connection");
+            K.UntilBlocked(queued);
+            Fiber.Sleep(K.Ms(20));
+            queued.Cancel();
+            Assert.Equal(FiberState.Cancelled, queued.State);
+            holder.Cancel();   // frees the connection slot (its connection is closed)
+            Assert.Equal("200 hello", Get(client, server.Url("/hello")));
+            Assert.Equal(2, server.Connections);
+        });
+
+    [Fact]
     public void Cancelling_a_fiber_waiting_for_the_response_closes_its_connection() =>
         K.Run(() =>
         {
@@ -75,14 +128,12 @@ public class FiberHttpTests
                 try { Get(client, server.Url("/stall")); }
                 catch (Exception e) { caught = e.GetType().Name; throw; }
             });
-            while (server.Connections < 1 || waiting.State != FiberState.Blocked)
-                Fiber.Sleep(K.Ms(1));
+            Until(() => server.Connections >= 1 && waiting.State == FiberState.Blocked);
             Fiber.Sleep(K.Ms(20));   // the request reaches the server, which never answers
             waiting.Cancel();
             Assert.Equal(FiberState.Cancelled, waiting.State);
             Assert.Equal(nameof(FiberCancelledException), caught);
-            while (server.ClosedByClient < 1)
-                Fiber.Sleep(K.Ms(1));   // the server sees the connection closed
+            Until(() => server.ClosedByClient >= 1);   // the server sees the connection closed
             Assert.Equal("200 hello", Get(client, server.Url("/hello")));
             Assert.Equal(2, server.Connections);   // the stalled connection was not reused
         });
@@ -108,14 +159,12 @@ public class FiberHttpTests
                 }
                 catch (Exception e) { caught = e.GetType().Name; throw; }
             });
-            while (received < 100_000)
-                Fiber.Sleep(K.Ms(1));
+            Until(() => received >= 100_000);
             K.UntilBlocked(reading);
             reading.Cancel();
             Assert.Equal(nameof(FiberCancelledException), caught);
             Assert.Equal(100_000, received);
-            while (server.ClosedByClient < 1)
-                Fiber.Sleep(K.Ms(1));
+            Until(() => server.ClosedByClient >= 1);
             Assert.Equal("200 hello", Get(client, server.Url("/hello")));
             Assert.Equal(2, server.Connections);
         });
@@ -130,8 +179,7 @@ public class FiberHttpTests
             Assert.Throws<FiberTimeoutException>(() => Fiber.TimeoutAfter(K.Ms(100), () => Get(client, server.Url("/stall"))));
             string late = Fiber.IgnoreAfter(K.Ms(100), () => Get(client, server.Url("/delay/5000")), "ignored");
             Assert.Equal("ignored", late);
-            while (server.ClosedByClient < 1)
-                Fiber.Sleep(K.Ms(1));
+            Until(() => server.ClosedByClient >= 1);
             Assert.Equal("200 hello", Get(client, server.Url("/hello")));
             Assert.Equal(3, server.Connections);   // both interrupted connections were dropped
         });
@@ -141,15 +189,53 @@ public class FiberHttpTests
         K.Run(() =>
         {
             using var server = new HttpTestServer(HttpTestServer.SelfSigned());
-            string? thumbprint = null;
-            using HttpClient client = FiberHttp.CreateClient(h => h.SslOptions.RemoteCertificateValidationCallback =
-                (_, cert, _, _) => { thumbprint = cert?.GetCertHashString(); return cert is not null; });
+            using HttpClient client = FiberHttp.CreateClient(server.TrustIn);
             for (int i = 0; i < 50; i++)
                 Assert.Equal("200 hello", Get(client, server.Url("/hello")));
             Assert.Equal(1, server.Connections);
-            Assert.NotNull(thumbprint);
             // Under TLS every reuse has a read-ahead pending in SslStream: the timeout must still reach the fiber.
             Assert.Throws<FiberTimeoutException>(() => Fiber.TimeoutAfter(K.Ms(100), () => Get(client, server.Url("/stall"))));
+            Assert.Equal("200 hello", Get(client, server.Url("/hello")));
+            Assert.Equal(2, server.Connections);
+        });
+
+    [Fact]
+    public void Https_body_reads_are_cancellation_points_too() =>
+        K.Run(() =>
+        {
+            using var server = new HttpTestServer(HttpTestServer.SelfSigned());
+            using HttpClient client = FiberHttp.CreateClient(server.TrustIn);
+            Assert.Equal("200 hello", Get(client, server.Url("/hello")));
+            long received = 0;
+            Fiber reading = Fiber.Spawn(() =>
+            {
+                using HttpResponseMessage response = client.Send(new HttpRequestMessage(HttpMethod.Get, server.Url("/half/200000")), HttpCompletionOption.ResponseHeadersRead);
+                using Stream body = response.Content.ReadAsStream();
+                var buffer = new byte[8192];
+                int n;
+                while ((n = body.Read(buffer)) > 0)
+                    received += n;
+            });
+            Until(() => received >= 100_000);
+            K.UntilBlocked(reading);
+            reading.Cancel();
+                        Assert.Equal(FiberState.Cancelled, reading.State);
+            Assert.Equal(100_000, received);
+            Until(() => server.ClosedByClient >= 1);
+            Assert.Equal("200 hello", Get(client, server.Url("/hello")));
+            Assert.Equal(2, server.Connections);
+        });
+
+    [Fact]
+    public void A_timeout_while_Send_buffers_an_https_body_is_the_fibers_own_exception() =>
+        K.Run(() =>
+        {
+            using var server = new HttpTestServer(HttpTestServer.SelfSigned());
+            using HttpClient client = FiberHttp.CreateClient(server.TrustIn);
+            Assert.Equal("200 hello", Get(client, server.Url("/hello")));   // the handshake is done: the next request is quick
+            // The headers and half the body come at once; Send then waits in the body, inside SslStream.
+            Assert.Throws<FiberTimeoutException>(() => Fiber.TimeoutAfter(K.Ms(1000), () => Get(client, server.Url("/half/200000"))));
+            Assert.Equal(1, server.HalvesSent);
             Assert.Equal("200 hello", Get(client, server.Url("/hello")));
             Assert.Equal(2, server.Connections);
         });

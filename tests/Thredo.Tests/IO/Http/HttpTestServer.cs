@@ -13,7 +13,7 @@ namespace Thredo.Tests.IO.Http;
 /// A small HTTP/1.1 keep-alive server on a <see cref="FiberServer"/> (plain or TLS), counting the
 /// connections it accepted and those its clients closed. Paths:
 /// <c>/hello</c> 200 "hello"; <c>/delay/N</c> sleeps N ms, then 200 "slept N";
-/// <c>/redirect</c> 302 to <c>/hello</c>; <c>/close</c> 200 "bye" then closes without saying so;
+/// <c>/echo</c> (POST) 200 with the body's length and byte sum; <c>/redirect</c> 302 to <c>/hello</c>; <c>/close</c> 200 "bye" then closes without saying so;
 /// <c>/stall</c> answers nothing and waits for the client to close;
 /// <c>/half/N</c> announces N bytes, sends half, then waits for the client to close.
 /// </summary>
@@ -23,6 +23,7 @@ internal sealed class HttpTestServer : IDisposable
     private readonly X509Certificate2? _certificate;
     private int _connections;
     private int _closedByClient;
+    private int _halvesSent;
 
     /// <summary>Starts serving; the calling fiber must stay inside <see cref="Fiber.Run(Action, FiberOptions?)"/> until <see cref="Dispose"/>.</summary>
     public HttpTestServer(X509Certificate2? certificate = null)
@@ -35,6 +36,13 @@ internal sealed class HttpTestServer : IDisposable
 
     public int Port { get; }
 
+    /// <summary>For a client: trust exactly this server's certificate (the handler's remote certificate check).</summary>
+    public void TrustIn(System.Net.Http.SocketsHttpHandler handler)
+    {
+        string expected = _certificate!.GetCertHashString();
+        handler.SslOptions.RemoteCertificateValidationCallback = (_, cert, _, _) => cert?.GetCertHashString() == expected;
+    }
+
     /// <summary>The URL of <paramref name="path"/> on this server.</summary>
     public Uri Url(string path) => new($"{(_certificate is null ? "http" : "https")}://localhost:{Port}{path}");
 
@@ -43,6 +51,9 @@ internal sealed class HttpTestServer : IDisposable
 
     /// <summary>Connections a <c>/stall</c> or <c>/half</c> request was waiting on when the client closed them.</summary>
     public int ClosedByClient => Volatile.Read(ref _closedByClient);
+
+    /// <summary>How many <c>/half</c> answers got as far as sending their half body.</summary>
+    public int HalvesSent => Volatile.Read(ref _halvesSent);
 
     /// <summary>A self-signed certificate for "localhost", made now.</summary>
     public static X509Certificate2 SelfSigned()
@@ -72,11 +83,16 @@ internal sealed class HttpTestServer : IDisposable
             var reader = new LineReader(stream);
             while (reader.ReadLine() is string requestLine)
             {
-                while (!string.IsNullOrEmpty(reader.ReadLine()))
+                int contentLength = 0;
+                string? header;
+                while (!string.IsNullOrEmpty(header = reader.ReadLine()))
                 {
+                    if (header.StartsWith("Content-Length:", StringComparison.OrdinalIgnoreCase))
+                        contentLength = int.Parse(header.AsSpan(15).Trim(), CultureInfo.InvariantCulture);
                 }
+                byte[] body = reader.ReadExactly(contentLength);
                 string path = requestLine.Split(' ')[1];
-                if (!Answer(stream, path))
+                if (!Answer(stream, path, body))
                     return;
             }
         }
@@ -90,7 +106,7 @@ internal sealed class HttpTestServer : IDisposable
     }
 
     /// <summary>Answers one request; false if the connection is to end.</summary>
-    private bool Answer(Stream stream, string path)
+    private bool Answer(Stream stream, string path, byte[] body)
     {
         string[] parts = path.Split('/');
         switch (parts[1])
@@ -101,6 +117,9 @@ internal sealed class HttpTestServer : IDisposable
             case "delay":
                 Fiber.Sleep(TimeSpan.FromMilliseconds(int.Parse(parts[2], CultureInfo.InvariantCulture)));
                 Send(stream, "200 OK", $"slept {parts[2]}");
+                return true;
+            case "echo":
+                Send(stream, "200 OK", $"{body.Length} bytes, sum {body.Sum(b => (long)b)}");
                 return true;
             case "redirect":
                 stream.Write(Encoding.ASCII.GetBytes("HTTP/1.1 302 Found\r\nLocation: /hello\r\nContent-Length: 0\r\n\r\n"));
@@ -115,6 +134,7 @@ internal sealed class HttpTestServer : IDisposable
                 int length = int.Parse(parts[2], CultureInfo.InvariantCulture);
                 stream.Write(Encoding.ASCII.GetBytes($"HTTP/1.1 200 OK\r\nContent-Length: {length}\r\n\r\n"));
                 stream.Write(new byte[length / 2]);
+                Interlocked.Increment(ref _halvesSent);
                 WaitForClose(stream);
                 return false;
             default:
@@ -152,6 +172,26 @@ internal sealed class HttpTestServer : IDisposable
     {
         private readonly byte[] _buffer = new byte[4096];
         private int _start, _end;
+
+        public byte[] ReadExactly(int count)
+        {
+            var bytes = new byte[count];
+            for (int got = 0; got < count;)
+            {
+                if (_start == _end)
+                {
+                    _start = 0;
+                    _end = stream.Read(_buffer);
+                    if (_end == 0)
+                        throw new EndOfStreamException();
+                }
+                int n = Math.Min(count - got, _end - _start);
+                Array.Copy(_buffer, _start, bytes, got, n);
+                _start += n;
+                got += n;
+            }
+            return bytes;
+        }
 
         public string? ReadLine()
         {
