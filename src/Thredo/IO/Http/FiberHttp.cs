@@ -72,20 +72,14 @@ public static class FiberHttp
     }
 
     /// <summary>
-    /// Opens a connection as a <see cref="FiberSocket"/>. The handler calls this on the thread pool (it makes
-    /// connections apart from the requests that wait for them), where the connect is asynchronous; called on a
-    /// fiber it completes synchronously, the fiber parked while it connects.
+    /// Opens a connection and makes it a <see cref="FiberSocket"/>. The handler makes connections apart from
+    /// the requests that wait for them, on the thread pool (HttpConnectionPool.InjectNewHttp11ConnectionAsync
+    /// yields to it first), so the connect is asynchronous; a fiber waiting for the connection is parked in
+    /// <see cref="FiberHttpHandler"/>, interruptible.
     /// </summary>
     private static async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, CancellationToken cancellationToken)
     {
         DnsEndPoint target = context.DnsEndPoint;
-        cancellationToken.ThrowIfCancellationRequested();
-        if (Fiber.IsOnFiber)
-        {
-            FiberSocket connected = FiberSocket.ConnectTcp(target.Host, target.Port);
-            connected.Socket.NoDelay = true;
-            return new HttpConnectionStream(connected);
-        }
         // A dual-mode socket reaches IPv4 and IPv6 addresses alike, as the handler's own connect does.
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         try
