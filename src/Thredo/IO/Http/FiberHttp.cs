@@ -17,7 +17,7 @@ namespace Thredo.IO;
 /// response body. <see cref="Fiber.Cancel()"/> or an expiring <see cref="Fiber.TimeoutAfter(TimeSpan)"/>
 /// ends the call with <see cref="FiberCancelledException"/> / <see cref="FiberTimeoutException"/> (never
 /// mapped to an <see cref="HttpRequestException"/>), and the connection the request was using is closed,
-/// not returned to the pool. A cancellation deferred by <see cref="Fiber.DisableCancellation"/> is
+/// not returned to the pool. One pending on entry is delivered before anything is sent. A cancellation deferred by <see cref="Fiber.DisableCancellation"/> is
 /// delivered at the first wait after the scope; one arriving after the response was read is delivered
 /// by the next blocking operation. <see cref="HttpClient.Timeout"/> (100 seconds by default) and the
 /// caller's <see cref="CancellationToken"/> still apply, as .NET documents them.

@@ -1,4 +1,5 @@
 using System.Net.Http;
+using Thredo.Kernel;
 
 namespace Thredo.IO;
 
@@ -34,6 +35,7 @@ internal sealed class FiberHttpHandler(SocketsHttpHandler inner) : DelegatingHan
     {
         if (!Fiber.IsOnFiber)
             return base.Send(request, cancellationToken);
+        Blocking.Checkpoint();   // an interrupt pending on entry: nothing is sent
         var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         Task<HttpResponseMessage> sending;
         try

@@ -170,6 +170,24 @@ public class FiberHttpTests
         });
 
     [Fact]
+    public void A_cancellation_pending_on_entry_sends_nothing() =>
+        K.Run(() =>
+        {
+            using var server = new HttpTestServer();
+            using HttpClient client = FiberHttp.CreateClient();
+            Fiber f = Fiber.Spawn(() =>
+            {
+                using (Fiber.DisableCancellation())
+                    Fiber.Sleep(K.Ms(20));   // the cancellation arrives here and waits
+                Get(client, server.Url("/hello"));
+            });
+            K.UntilBlocked(f);
+            f.Cancel();
+            Assert.Equal(FiberState.Cancelled, f.State);
+            Assert.Equal(0, server.Connections);
+        });
+
+    [Fact]
     public void TimeoutAfter_interrupts_a_request_to_a_slow_server_and_drops_the_connection() =>
         K.Run(() =>
         {
@@ -177,6 +195,9 @@ public class FiberHttpTests
             using HttpClient client = FiberHttp.CreateClient();
             Assert.Equal("200 hello", Get(client, server.Url("/hello")));
             Assert.Throws<FiberTimeoutException>(() => Fiber.TimeoutAfter(K.Ms(100), () => Get(client, server.Url("/stall"))));
+            // An idle connection again, so the next request is sent at once (a new connection could take
+            // longer than the deadline to open, and the request would then time out before using it).
+            Assert.Equal("200 hello", Get(client, server.Url("/hello")));
             string late = Fiber.IgnoreAfter(K.Ms(100), () => Get(client, server.Url("/delay/5000")), "ignored");
             Assert.Equal("ignored", late);
             Until(() => server.ClosedByClient >= 1);
