@@ -31,15 +31,38 @@ internal sealed class SnapshotMonitor : IDisposable
     /// </summary>
     internal static Fiber SpawnFiber(bool periodic) => Fiber.Spawn(() =>
     {
-        using var quit = new SignalEvent(PosixSignal.SIGQUIT);
+        // Started with SIGQUIT ignored (in the background of a non-interactive shell), it can never fire.
+        SignalEvent? quit = QuitEventOrNull();
+        if (quit is null && !periodic)
+            return;
+        using var _ = quit;
         while (true)
         {
-            string why = periodic ? Fiber.IgnoreAfter(Period, () => { quit.Wait(); return "SIGQUIT"; }, "--monitor") : Wait(quit);
+            string why = quit is null ? SleepThen(Period, "--monitor")
+                : periodic ? Fiber.IgnoreAfter(Period, () => { quit.Wait(); return "SIGQUIT"; }, "--monitor") : Wait(quit);
             IReadOnlyList<FiberInfo> fibers = Fiber.Snapshot();
             Console.WriteLine($"-- fibers ({why}, {DateTime.Now:HH:mm:ss}): {fibers.Count} live");
             Console.Write(FiberInfo.FormatTable(fibers));
         }
     }, "snapshot monitor");
+
+    private static SignalEvent? QuitEventOrNull()
+    {
+        try
+        {
+            return new SignalEvent(PosixSignal.SIGQUIT);
+        }
+        catch (InvalidOperationException)
+        {
+            return null;   // SIGQUIT inherited as ignored: SignalEvent refuses an event that could never fire
+        }
+    }
+
+    private static string SleepThen(TimeSpan delay, string why)
+    {
+        Fiber.Sleep(delay);
+        return why;
+    }
 
     private static string Wait(SignalEvent quit)
     {

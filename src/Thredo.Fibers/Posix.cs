@@ -41,6 +41,7 @@ internal static unsafe partial class Posix
 
     // Signals (Linux numbering).
     internal const int SIGKILL = 9, SIGUSR1 = 10, SIGUSR2 = 12, SIGTERM = 15;
+    internal const nint SIG_DFL = 0, SIG_IGN = 1;
 
     // posix_spawnattr_setflags(3) flags (glibc values).
     internal const short POSIX_SPAWN_SETSIGDEF = 0x04, POSIX_SPAWN_SETSIGMASK = 0x08;
@@ -73,6 +74,9 @@ internal static unsafe partial class Posix
     [LibraryImport(Libc, SetLastError = true)] internal static partial int getpid();
     [LibraryImport(Libc)] internal static partial int gettid();
     [LibraryImport(Libc, SetLastError = true)] internal static partial int kill(int pid, int signal);
+
+    /// <summary><c>signal(2)</c>: sets a disposition (<see cref="SIG_DFL"/>, <see cref="SIG_IGN"/>); returns the previous one, -1 on error. The tests use it to make a signal ignored, as a parent shell can.</summary>
+    [LibraryImport(Libc, SetLastError = true)] internal static partial nint signal(int signal, nint handler);
     [LibraryImport(Libc, SetLastError = true)] internal static partial int pidfd_open(int pid, uint flags);
     [LibraryImport(Libc, SetLastError = true)] internal static partial int pidfd_send_signal(int pidfd, int signal, void* info, uint flags);
     [LibraryImport(Libc, SetLastError = true)] internal static partial int waitid(int idType, uint id, SigInfo* info, int options);

@@ -89,7 +89,9 @@ public partial class Fiber
     /// <summary>
     /// Runs <paramref name="body"/> under a deadline and returns its result, or
     /// <paramref name="fallback"/> if its own deadline interrupted it (thredo's
-    /// <c>ignore_after(delay, callable)</c>, which returns None). An outer scope's expiry passes through.
+    /// <c>ignore_after(delay, callable)</c>, which returns None). An outer scope's expiry, a cancellation
+    /// of the fiber and any other exception of <paramref name="body"/> pass through. A deadline interrupts
+    /// only a blocking operation: if it passes after the body's last one, the body's result is returned.
     /// </summary>
     /// <typeparam name="T">The result type.</typeparam>
     /// <param name="delay">How long from now.</param>

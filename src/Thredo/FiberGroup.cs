@@ -116,7 +116,7 @@ public sealed class FiberGroup : IDisposable
         }
     }
 
-    /// <summary>Every member's result in spawn order (null for a member without one, or that failed or was cancelled).</summary>
+    /// <summary>Every member's result in spawn order (null for a member without one, or that failed or was cancelled); daemons not included. Never blocks.</summary>
     /// <exception cref="InvalidOperationException">The group has not been joined yet.</exception>
     public IReadOnlyList<object?> Results
     {
@@ -131,7 +131,7 @@ public sealed class FiberGroup : IDisposable
         }
     }
 
-    /// <summary>The exceptions of the members that failed so far, in the order they ended (cancellations not included).</summary>
+    /// <summary>The exceptions of the members that failed so far, in the order they ended (cancellations and daemons not included). A snapshot; never blocks.</summary>
     public IReadOnlyList<Exception> Exceptions
     {
         get
@@ -143,21 +143,31 @@ public sealed class FiberGroup : IDisposable
 
     /// <summary>
     /// Waits for the next member to end and returns it, in completion order; null once every member
-    /// has been returned (by this or by <see cref="Join"/>, which share the order). A cancellation point.
+    /// has been returned (by this or by <see cref="Join"/>, which share the order). Daemon members are
+    /// never returned. A cancellation point: a cancellation or expired timeout pending on entry is
+    /// delivered at once, one deferred by <see cref="Fiber.DisableCancellation"/> waits for the scope's
+    /// end, and an interrupted call takes no member (the next call returns it).
     /// </summary>
-    /// <returns>The member, or null.</returns>
-    /// <exception cref="FiberCancelledException">The calling fiber was cancelled while waiting.</exception>
-    /// <exception cref="FiberTimeoutException">A timeout of the calling fiber expired while waiting.</exception>
+    /// <remarks>
+    /// Any fiber may call it, not only the group's owner, and a plain thread too (it blocks the thread):
+    /// callers share one completion order, and each ended member is returned to exactly one of them.
+    /// </remarks>
+    /// <returns>The member, or null when no member is left to return.</returns>
+    /// <exception cref="FiberCancelledException">The calling fiber was cancelled before or while waiting.</exception>
+    /// <exception cref="FiberTimeoutException">A timeout of the calling fiber expired before or while waiting.</exception>
     public Fiber? NextDone() => NextEnded();
 
     /// <summary>
     /// <see cref="NextDone"/>, returning the member's result (null for a member without one, and when no
-    /// member is left). A cancellation point.
+    /// member is left). A cancellation point, as <see cref="NextDone"/>; any fiber or thread may call it.
     /// </summary>
-    /// <returns>The result.</returns>
-    /// <exception cref="FiberFailedException">The member failed or was cancelled; the cause is the inner exception.</exception>
-    /// <exception cref="FiberCancelledException">The calling fiber was cancelled while waiting.</exception>
-    /// <exception cref="FiberTimeoutException">A timeout of the calling fiber expired while waiting.</exception>
+    /// <returns>The result of the next member to end; null for a member without a result, or when no member is left.</returns>
+    /// <exception cref="FiberFailedException">
+    /// The member failed (the inner exception is its exception) or was cancelled (the inner exception is a
+    /// <see cref="FiberCancelledException"/>); it counts as returned, and the next call moves on.
+    /// </exception>
+    /// <exception cref="FiberCancelledException">The calling fiber was cancelled before or while waiting.</exception>
+    /// <exception cref="FiberTimeoutException">A timeout of the calling fiber expired before or while waiting.</exception>
     public object? NextResult()
     {
         if (NextEnded() is not Fiber f)
@@ -170,7 +180,9 @@ public sealed class FiberGroup : IDisposable
     /// <summary>
     /// Cancels every member still running (daemons too) and waits until they have ended; they stay
     /// in the completion order for <see cref="NextDone"/>. The group stays usable: new members may be
-    /// spawned. A cancellation point.
+    /// spawned. A cancellation point while it waits: if the caller is interrupted, the members it
+    /// cancelled still end (their cancellation was requested) but it no longer waits for them. Calling it
+    /// when nothing runs does nothing.
     /// </summary>
     /// <exception cref="FiberCancelledException">The calling fiber was cancelled while waiting.</exception>
     /// <exception cref="FiberTimeoutException">A timeout of the calling fiber expired while waiting.</exception>

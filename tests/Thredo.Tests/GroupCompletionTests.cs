@@ -57,6 +57,19 @@ public class GroupCompletionTests
         });
 
     [Fact]
+    public void NextDone_from_a_fiber_that_is_not_the_owner_shares_the_completion_order() =>
+        K.Run(() =>
+        {
+            using var g = new FiberGroup();
+            var first = g.Spawn(() => Fiber.Sleep(K.Ms(5)), "first");
+            var second = g.Spawn(() => Fiber.Sleep(K.Ms(40)), "second");
+            Fiber<Fiber?> other = Fiber.Spawn(() => g.NextDone(), "not the owner");
+            Assert.Same(first, other.Join());   // the other fiber took the first member to end...
+            Assert.Same(second, g.NextDone());  // ...so the owner gets the next one
+            Assert.Null(g.NextDone());
+        });
+
+    [Fact]
     public void CancelRemaining_cancels_the_running_members_and_the_group_stays_usable() =>
         K.Run(() =>
         {

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Runtime.InteropServices;
+using Thredo.Fibers;
 using Thredo.Kernel;
 
 namespace Thredo.IO;
@@ -19,6 +20,14 @@ namespace Thredo.IO;
 /// Signals named by <see cref="PosixSignal"/> work on every Unix; other signals can be given as their raw
 /// number cast to <see cref="PosixSignal"/> (on Linux <c>(PosixSignal)10</c> is SIGUSR1). A fiber waiting
 /// here is never reported as deadlocked: a signal may always come from outside.
+/// </para>
+/// <para>
+/// A signal this process inherited as ignored (SIG_IGN: a job started with <c>&amp;</c> by a
+/// non-interactive shell ignores SIGINT and SIGQUIT; <c>nohup</c> ignores SIGHUP) can never be received:
+/// .NET keeps a disposition the parent chose and installs no handler for it. The constructor reads each
+/// signal's disposition (Linux): ignored signals are left alone and listed in <see cref="IgnoredSignals"/>,
+/// the others are received as usual, and an event all of whose signals are ignored is refused with
+/// <see cref="InvalidOperationException"/> rather than made to wait forever.
 /// </para>
 /// </remarks>
 [DebuggerDisplay("{ToString(),nq}")]
@@ -41,18 +50,22 @@ public sealed class SignalEvent : IDisposable
     /// <exception cref="ArgumentException"><paramref name="signals"/> is empty.</exception>
     /// <exception cref="PlatformNotSupportedException">A signal is not supported on this platform.</exception>
     /// <exception cref="IOException">The runtime could not install a handler (for instance SIGKILL or SIGSTOP).</exception>
+    /// <exception cref="InvalidOperationException">Every signal in <paramref name="signals"/> is ignored in this process (see <see cref="IgnoredSignals"/>), so the event could never fire; the message says why and what to do.</exception>
     public SignalEvent(params PosixSignal[] signals)
     {
         ArgumentNullException.ThrowIfNull(signals);
         if (signals.Length == 0)
             throw new ArgumentException("Give at least one signal to wait for.", nameof(signals));
         _signals = [.. signals.Distinct()];
+        IgnoredSignals = [.. _signals.Where(SignalDisposition.IsIgnored)];
+        if (IgnoredSignals.Count == _signals.Length)
+            throw AllIgnored(_signals);
         // Signals come from outside the fiber world: never count a waiter here as stuck.
         _waiters = new WaitQueue(_lock) { TouchedFromOutside = true };
         var registrations = new List<PosixSignalRegistration>();
         try
         {
-            foreach (PosixSignal signal in _signals)
+            foreach (PosixSignal signal in _signals.Except(IgnoredSignals))
                 registrations.Add(PosixSignalRegistration.Create(signal, OnSignal));
         }
         catch
@@ -64,8 +77,16 @@ public sealed class SignalEvent : IDisposable
         _registrations = [.. registrations];
     }
 
-    /// <summary>The signals this event receives.</summary>
+    /// <summary>The signals given to the constructor, repeats removed (ignored ones included).</summary>
     public IReadOnlyList<PosixSignal> Signals => _signals;
+
+    /// <summary>
+    /// The signals of <see cref="Signals"/> that were ignored in this process (SIG_IGN, usually inherited
+    /// from the parent) when the event was created: they never arrive here, and their disposition is left
+    /// as it was. Empty when every signal can arrive (and always off Linux, where it is not read). Fixed
+    /// for the event's life.
+    /// </summary>
+    public IReadOnlyList<PosixSignal> IgnoredSignals { get; }
 
     /// <summary>How many signals have arrived since the event was created (consumed or not). A snapshot.</summary>
     public long Received
@@ -177,7 +198,7 @@ public sealed class SignalEvent : IDisposable
     public override string ToString()
     {
         lock (_lock)
-            return $"SignalEvent({string.Join(", ", _signals)}; {_received} received, {_pending.Count} pending, {_waiters.Count} waiting{(_disposed ? ", disposed" : "")})";
+            return $"SignalEvent({string.Join(", ", _signals)}{(IgnoredSignals.Count > 0 ? $" ({string.Join(", ", IgnoredSignals)} ignored)" : "")}; {_received} received, {_pending.Count} pending, {_waiters.Count} waiting{(_disposed ? ", disposed" : "")})";
     }
 
     /// <summary>
@@ -199,6 +220,12 @@ public sealed class SignalEvent : IDisposable
         }
         woken?.Signal();
     }
+
+    private static InvalidOperationException AllIgnored(PosixSignal[] signals) => new(
+        $"{string.Join(" and ", signals)} {(signals.Length == 1 ? "is" : "are")} ignored in this process (SIG_IGN, inherited from its parent: " +
+        "a job started with '&' by a non-interactive shell ignores SIGINT and SIGQUIT, nohup ignores SIGHUP). " +
+        ".NET installs no handler for an ignored signal, so this SignalEvent could never fire. Wait for a signal " +
+        "that is not ignored as well (SIGTERM), or start the process with the default disposition (in a shell: trap - INT).");
 
     private static PosixSignal Result(object? value) => value is PosixSignal signal
         ? signal

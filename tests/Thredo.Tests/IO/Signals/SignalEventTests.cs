@@ -97,6 +97,65 @@ public class SignalEventTests
         Assert.Equal(SIGUSR1, received.GetAwaiter().GetResult());
     });
 
+    /// <summary>Runs <paramref name="body"/> with SIGUSR2 ignored in this process, as a parent shell can leave a signal.</summary>
+    private static void WithSigusr2Ignored(Action body)
+    {
+        nint previous = Posix.signal(Posix.SIGUSR2, Posix.SIG_IGN);
+        Assert.NotEqual(-1, previous);
+        try
+        {
+            body();
+        }
+        finally
+        {
+            Posix.signal(Posix.SIGUSR2, previous);
+        }
+    }
+
+    [Fact]
+    public void An_event_whose_only_signal_is_ignored_is_refused_with_the_reason() => WithSigusr2Ignored(() =>
+    {
+        Assert.True(SignalDisposition.IsIgnored(SIGUSR2));
+        var e = Assert.Throws<InvalidOperationException>(() => new SignalEvent(SIGUSR2));
+        Assert.Contains("12 is ignored in this process", e.Message);
+        Assert.Contains("could never fire", e.Message);
+    });
+
+    [Fact]
+    public void An_event_with_one_ignored_signal_receives_the_others_and_lists_it() => WithSigusr2Ignored(() =>
+        IOTestSupport.Bounded(() =>
+        {
+            using var signals = new SignalEvent(SIGUSR1, SIGUSR2);
+            Assert.Equal([SIGUSR2], signals.IgnoredSignals);
+            Assert.Contains("(12 ignored)", signals.ToString());
+            Send(Posix.SIGUSR2);   // the kernel discards it: the process survives, nothing arrives
+            Send(Posix.SIGUSR1);
+            Assert.Equal(SIGUSR1, signals.Receive());
+            Assert.False(signals.TryReceive(out _));
+            Assert.Equal(1, signals.Received);
+        }));
+
+    [Fact]
+    public void An_event_lists_no_ignored_signal_when_none_is()
+    {
+        Assert.False(SignalDisposition.IsIgnored(SIGUSR1));
+        using var signals = new SignalEvent(SIGUSR1);
+        Assert.Empty(signals.IgnoredSignals);
+    }
+
+    [Fact]
+    public void The_disposition_a_child_inherits_is_read_from_its_SigIgn_mask() => IOTestSupport.Bounded(() =>
+    {
+        // A shell that ignores SIGINT, as a non-interactive shell does for a background job, then execs
+        // into a reader of its own status: the ignored disposition survives exec.
+        ProcessResult r = FiberProcess.Run("sh", "-c", "trap '' INT; exec cat /proc/self/status");
+        Assert.Equal(0, r.ExitCode);
+        ulong? mask = SignalDisposition.ParseIgnoredMask(r.StandardOutput);
+        Assert.NotNull(mask);
+        Assert.NotEqual(0UL, mask!.Value & (1UL << (2 - 1)));   // SIGINT is 2: bit 1
+        Assert.Null(SignalDisposition.ParseIgnoredMask("Name:\tcat\nSigBlk:\t0\n"));
+    });
+
     [Fact]
     public void The_constructor_needs_at_least_one_signal()
     {
