@@ -70,6 +70,8 @@ run_console() {
 
 echo "== consumer: console app, portable build (runtimes/$rid/native/ in the output)"
 build build "$work/console" -o "$work/out/portable"
+# Which feed the restore took Thredo from (the packages folder records it).
+grep -ho '"source": *"[^"]*"' "$package_dir/.nupkg.metadata" | sed 's/^/consumers: Thredo restored from /'
 run_console portable "$work/out/portable" "$work/out/portable/runtimes/$rid/native/libthredo_native.so"
 
 echo "== consumer: console app, RID-specific publish (-r $rid: the library next to the app)"
