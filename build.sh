@@ -26,12 +26,13 @@ say() { printf '\n== %s\n' "$*"; }
 
 # Every test stage's output also goes to this log, so the end can print one total.
 test_log=$(mktemp)
-# On failure, name what failed last, where a log tail shows it (test output can run to megabytes).
+# On failure, name what failed last, where a log tail shows it (test output can run to megabytes);
+# "FAIL name: ..." is a consumer check (tests/consumers).
 on_exit() {
   local rc=$?
-  if [ "$rc" != 0 ] && grep -qE '\[FAIL\]|\(Failed\)|\*\*\*Failed' "$test_log" 2>/dev/null; then
+  if [ "$rc" != 0 ] && grep -qE '\[FAIL\]|\(Failed\)|\*\*\*Failed|^FAIL ' "$test_log" 2>/dev/null; then
     printf '\n== failed (exit %s):\n' "$rc"
-    grep -E '\[FAIL\]|\(Failed\)|\*\*\*Failed' "$test_log" | sort -u | head -20
+    grep -E '\[FAIL\]|\(Failed\)|\*\*\*Failed|^FAIL ' "$test_log" | sort -u | head -20
     grep -E -A4 '^\s+Failed [A-Za-z]' "$test_log" | head -60
   fi
   rm -f "$test_log"
