@@ -1,10 +1,16 @@
 #!/usr/bin/env bash
 # Build Thredo (native library, then .NET) and optionally run the tests or the demo.
 #   ./build.sh          build everything (Release)
-#   ./build.sh test     build, then CTest (plain, ASan+UBSan, ucontext, mingw/Wine and arm64/qemu if present) and dotnet test
-#                       (Release with one, two and four kernels, then Debug so the invariants run)
+#   ./build.sh test     build, then CTest (plain, ASan+UBSan, ucontext, mingw/Wine and arm64/qemu if present), dotnet test
+#                       (Release with one, two and four kernels, then Debug so the invariants run), the examples'
+#                       self-tests, and the consumer tests of freshly packed packages
 #   ./build.sh demo     build, then run the main example
 #   ./build.sh bench    build, then run the benchmarks (slow)
+#   ./build.sh pack     build the native library for linux-x64, linux-arm64 and win-x64, then the Thredo and
+#                       Thredo.Hosting packages into artifacts/packages/ (THREDO_PACK_PARTIAL=1: without a
+#                       platform whose cross-compiler is missing; THREDO_REPOSITORY_URL: the repository's URL
+#                       when the clone has no git remote 'origin')
+#   ./build.sh consumer pack, then only the consumer tests (throw-away apps of the packages; part of test)
 set -euo pipefail
 cd "$(dirname "$0")"
 root=$(pwd)
@@ -21,12 +27,13 @@ say() { printf '\n== %s\n' "$*"; }
 
 # Every test stage's output also goes to this log, so the end can print one total.
 test_log=$(mktemp)
-# On failure, name what failed last, where a log tail shows it (test output can run to megabytes).
+# On failure, name what failed last, where a log tail shows it (test output can run to megabytes);
+# "FAIL name: ..." is a consumer check (tests/consumers).
 on_exit() {
   local rc=$?
-  if [ "$rc" != 0 ] && grep -qE '\[FAIL\]|\(Failed\)|\*\*\*Failed' "$test_log" 2>/dev/null; then
+  if [ "$rc" != 0 ] && grep -qE '\[FAIL\]|\(Failed\)|\*\*\*Failed|^FAIL ' "$test_log" 2>/dev/null; then
     printf '\n== failed (exit %s):\n' "$rc"
-    grep -E '\[FAIL\]|\(Failed\)|\*\*\*Failed' "$test_log" | sort -u | head -20
+    grep -E '\[FAIL\]|\(Failed\)|\*\*\*Failed|^FAIL ' "$test_log" | sort -u | head -20
     grep -E -A4 '^\s+Failed [A-Za-z]' "$test_log" | head -60
   fi
   rm -f "$test_log"
@@ -36,11 +43,13 @@ run_tests() { "$@" 2>&1 | tee -a "$test_log"; return "${PIPESTATUS[0]}"; }
 
 print_totals() {
   # ctest: "100% tests passed, 0 tests failed out of 33", skips listed as "  9 - name (Skipped)";
-  # dotnet test: "     Passed: N", "     Failed: N", "    Skipped: N"; examples: "example NAME: passed".
+  # dotnet test: "     Passed: N", "     Failed: N", "    Skipped: N"; examples: "example NAME: passed";
+  # tests/consumers: "consumer checks: N passed, N failed".
   awk '/tests passed, [0-9]+ tests failed out of [0-9]+/ { f += $4; p += $NF - $4 }
        /^[ \t]+[0-9]+ - .*\(Skipped\)$/ { s++; p-- }
        /^example .*: passed$/ { p++ } /^example .*: \[FAIL\]/ { f++ }
        /^ +Passed: [0-9]+$/ { p += $2 } /^ +Failed: [0-9]+$/ { f += $2 } /^ +Skipped: [0-9]+$/ { s += $2 }
+       /^consumer checks: [0-9]+ passed, [0-9]+ failed$/ { p += $3; f += $5 }
        END { printf "\ntests: %d passed, %d failed, %d skipped\n", p, f, s }' "$test_log"
 }
 
@@ -51,6 +60,25 @@ build_native() {
   cmake --build build/native -j "$jobs"
   mkdir -p "artifacts/native/$rid/native"
   cp -f build/native/native/libthredo_native.so "artifacts/native/$rid/native/"
+}
+
+# The cross-builds: the Windows and linux-arm64 libraries, tested by test_native and shipped by pack.
+# Each leaves its library under artifacts/native/<rid>/native/, the package's runtimes/ layout.
+# Extra arguments go to cmake --build (pack passes --target thredo_native: the library alone).
+build_native_mingw() {
+  cmake -S . -B build/native-mingw -DCMAKE_TOOLCHAIN_FILE="$root/native/mingw-w64.cmake" \
+    -DCMAKE_BUILD_TYPE=Release -DTHREDO_BUILD_BENCH=OFF >/dev/null
+  cmake --build build/native-mingw -j "$jobs" "$@"
+  mkdir -p artifacts/native/win-x64/native
+  cp -f build/native-mingw/native/thredo_native.dll artifacts/native/win-x64/native/
+}
+
+build_native_arm64() {
+  cmake -S . -B build/native-arm64 -DCMAKE_TOOLCHAIN_FILE="$root/native/aarch64-linux-gnu.cmake" \
+    -DCMAKE_BUILD_TYPE=Release -DTHREDO_BUILD_BENCH=OFF >/dev/null
+  cmake --build build/native-arm64 -j "$jobs" "$@"
+  mkdir -p artifacts/native/linux-arm64/native
+  cp -f build/native-arm64/native/libthredo_native.so artifacts/native/linux-arm64/native/
 }
 
 build_managed() {
@@ -74,9 +102,7 @@ test_native() {
 
   if command -v x86_64-w64-mingw32-gcc >/dev/null 2>&1; then
     say "native tests: Windows build (mingw-w64)$(command -v wine64 >/dev/null 2>&1 || command -v wine >/dev/null 2>&1 && echo ', run under Wine')"
-    cmake -S . -B build/native-mingw -DCMAKE_TOOLCHAIN_FILE="$root/native/mingw-w64.cmake" \
-      -DCMAKE_BUILD_TYPE=Release -DTHREDO_BUILD_BENCH=OFF >/dev/null
-    cmake --build build/native-mingw -j "$jobs"
+    build_native_mingw
     run_tests ctest --test-dir build/native-mingw --output-on-failure
   else
     say "native tests: Windows build skipped (x86_64-w64-mingw32-gcc not installed; .ci/run installs it)"
@@ -84,11 +110,7 @@ test_native() {
 
   if [ "$rid" = linux-x64 ] && command -v aarch64-linux-gnu-gcc >/dev/null 2>&1 && command -v qemu-aarch64 >/dev/null 2>&1; then
     say "native tests: linux-arm64 build (gcc-aarch64-linux-gnu), run under qemu-aarch64"
-    cmake -S . -B build/native-arm64 -DCMAKE_TOOLCHAIN_FILE="$root/native/aarch64-linux-gnu.cmake" \
-      -DCMAKE_BUILD_TYPE=Release -DTHREDO_BUILD_BENCH=OFF >/dev/null
-    cmake --build build/native-arm64 -j "$jobs"
-    mkdir -p artifacts/native/linux-arm64/native
-    cp -f build/native-arm64/native/libthredo_native.so artifacts/native/linux-arm64/native/
+    build_native_arm64
     run_tests ctest --test-dir build/native-arm64 --output-on-failure -j "$jobs"
   elif [ "$rid" = linux-x64 ]; then
     say "native tests: linux-arm64 skipped (aarch64-linux-gnu-gcc or qemu-aarch64 not installed; .ci/run installs them)"
@@ -132,6 +154,11 @@ test_examples() {
     "aspnet-bridge --self-test"
     "worker-service --seconds 1"
     "worker-service --seconds 1 --stubborn"   # abandons a fiber at stop, and the process still exits
+    "treq"
+    "http-get"
+    "tls-echo"
+    "curl-many"
+    "postgres-many"
   )
   local r out rc
   for r in "${runs[@]}"; do
@@ -148,14 +175,70 @@ test_examples() {
   done
 }
 
+# The packages, into artifacts/packages/ (emptied first: the consumer tests take the one version there).
+# Thredo ships the native library of three platforms: a missing cross-compiler fails the pack, unless
+# THREDO_PACK_PARTIAL=1 says a package without that platform is meant.
+pack_packages() {
+  local missing=() props=()
+  command -v x86_64-w64-mingw32-gcc >/dev/null 2>&1 || missing+=("win-x64 (needs x86_64-w64-mingw32-gcc: apt-get install gcc-mingw-w64-x86-64)")
+  if [ "$rid" != linux-x64 ]; then
+    missing+=("linux-x64 (packed only from a linux-x64 machine)")
+  elif ! command -v aarch64-linux-gnu-gcc >/dev/null 2>&1; then
+    missing+=("linux-arm64 (needs aarch64-linux-gnu-gcc: apt-get install gcc-aarch64-linux-gnu libc6-dev-arm64-cross)")
+  fi
+  if [ ${#missing[@]} -gt 0 ]; then
+    if [ "${THREDO_PACK_PARTIAL:-0}" != 1 ]; then
+      printf 'build.sh pack: cannot build the native library for:\n' >&2
+      printf '  %s\n' "${missing[@]}" >&2
+      echo "Install what is missing, or set THREDO_PACK_PARTIAL=1 to pack without those platforms." >&2
+      exit 1
+    fi
+    say "pack: WITHOUT ${missing[*]} (THREDO_PACK_PARTIAL=1)"
+    props+=(-p:ThredoAllowPartialPack=true)
+  fi
+
+  say "pack: native libraries for the other platforms (cross-compiled)"
+  if command -v x86_64-w64-mingw32-gcc >/dev/null 2>&1; then build_native_mingw --target thredo_native; else rm -rf artifacts/native/win-x64; fi
+  if [ "$rid" = linux-x64 ] && command -v aarch64-linux-gnu-gcc >/dev/null 2>&1; then
+    build_native_arm64 --target thredo_native
+  else
+    rm -rf artifacts/native/linux-arm64   # never a stale copy in a package
+  fi
+
+  # SourceLink maps the PDBs to the remote's sources; without a remote the PDBs embed the sources instead.
+  if git remote get-url origin >/dev/null 2>&1; then
+    props+=(-p:ThredoGitRemote=true -p:ContinuousIntegrationBuild=true)
+  else
+    say "pack: no git remote 'origin': no SourceLink (the PDBs embed their sources), RepositoryUrl ${THREDO_REPOSITORY_URL:-from src/Directory.Build.props}"
+  fi
+  [ -z "${THREDO_REPOSITORY_URL:-}" ] || props+=(-p:ThredoRepositoryUrl="$THREDO_REPOSITORY_URL")
+
+  say "pack: dotnet pack (Thredo, Thredo.Hosting) into artifacts/packages/"
+  rm -rf artifacts/packages
+  for project in src/Thredo/Thredo.csproj src/Thredo.Hosting/Thredo.Hosting.csproj; do
+    dotnet pack "$project" -c Release -o artifacts/packages -nologo -v quiet -clp:ErrorsOnly ${props[@]+"${props[@]}"}
+  done
+  ls -l artifacts/packages
+}
+
+test_consumer() {
+  say "consumer tests: throw-away apps restore the packages from artifacts/packages (tests/consumers)"
+  run_tests tests/consumers/run.sh artifacts/packages
+}
+
 case "$action" in
   build) build_native; build_managed ;;
-  test)  build_native; build_managed; test_native; test_managed; test_examples; say "all tests passed"; print_totals ;;
+  test)  build_native; build_managed; test_native; test_managed; test_examples
+         # The test run packs what it can: the cross-builds above are skipped when their compiler is missing too.
+         THREDO_PACK_PARTIAL=${THREDO_PACK_PARTIAL:-1} pack_packages; test_consumer
+         say "all tests passed"; print_totals ;;
+  pack)  build_native; pack_packages ;;
+  consumer) build_native; pack_packages; test_consumer; print_totals ;;
   demo)  build_native; build_managed
          say "demo"
          dotnet run --project examples/Thredo.Examples -c Release --no-build -- "${@:2}" ;;
   bench) build_native; build_managed
          say "bench: native"; build/native/bench/native/thredo_native_bench
          say "bench: managed"; dotnet run --project bench/Thredo.Benchmarks -c Release -- "${@:2}" ;;
-  *) echo "usage: ./build.sh [build|test|demo|bench]" >&2; exit 2 ;;
+  *) echo "usage: ./build.sh [build|test|demo|bench|pack|consumer]" >&2; exit 2 ;;
 esac

@@ -24,12 +24,77 @@ public sealed class NativeLibraryResolverTests
     }
 
     [Fact]
-    public void Missing_library_throws_DllNotFound_naming_the_path_and_build_sh()
+    public void Missing_library_throws_DllNotFound_naming_the_path_build_sh_and_the_package()
     {
         string missing = Path.Combine(Path.GetTempPath(), $"thredo-missing-{Guid.NewGuid():N}", "libthredo_native.so");
         DllNotFoundException e = Assert.Throws<DllNotFoundException>(() => NativeLibraryResolver.LoadFrom(missing));
         Assert.Contains(missing, e.Message, StringComparison.Ordinal);
         Assert.Contains("./build.sh", e.Message, StringComparison.Ordinal);
+        Assert.Contains("Thredo package", e.Message, StringComparison.Ordinal);
+        Assert.Contains("runtimes/", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Candidates_are_the_portable_layout_then_the_flat_one()
+    {
+        string dir = Path.Combine(Path.GetTempPath(), "app");
+        string file = NativeLibraryResolver.FileName;
+        string rid = Path.GetFileName(Path.GetDirectoryName(Path.GetDirectoryName(NativeLibraryResolver.ExpectedPath)))!;
+        Assert.Equal([Path.Combine(dir, "runtimes", rid, "native", file), Path.Combine(dir, file)], NativeLibraryResolver.CandidatePaths(dir));
+    }
+
+    // A RID-specific build or publish (-r linux-x64) copies the package's runtimes/<rid>/native/ asset
+    // flat next to the assembly. The test lays one out with a symbolic link to the built library, so
+    // the loader returns the module already loaded instead of mapping a second copy.
+    [Fact]
+    public void Flat_layout_of_a_rid_specific_build_is_found()
+    {
+        string dir = Directory.CreateTempSubdirectory("thredo-flat-").FullName;
+        try
+        {
+            File.CreateSymbolicLink(Path.Combine(dir, NativeLibraryResolver.FileName), NativeLibraryResolver.ExpectedPath);
+            IntPtr loaded = NativeLibraryResolver.Load(dir, typeof(NativeLibraryResolver).Assembly, null);
+            Assert.Equal(NativeLibraryResolver.LoadFrom(NativeLibraryResolver.ExpectedPath), loaded);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void Portable_layout_is_found_in_any_directory()
+    {
+        string dir = Directory.CreateTempSubdirectory("thredo-portable-").FullName;
+        try
+        {
+            string path = NativeLibraryResolver.CandidatePaths(dir)[0];
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            File.CreateSymbolicLink(path, NativeLibraryResolver.ExpectedPath);
+            IntPtr loaded = NativeLibraryResolver.Load(dir, typeof(NativeLibraryResolver).Assembly, null);
+            Assert.Equal(NativeLibraryResolver.LoadFrom(NativeLibraryResolver.ExpectedPath), loaded);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    // Neither layout in the folder: the runtime's default probing still finds a library the app
+    // ships another way (here: the copy this process has already loaded, matched by name).
+    [Fact]
+    public void Falls_back_to_default_probing_when_neither_layout_is_there()
+    {
+        string dir = Directory.CreateTempSubdirectory("thredo-empty-").FullName;
+        try
+        {
+            IntPtr expected = NativeLibraryResolver.LoadFrom(NativeLibraryResolver.ExpectedPath);
+            Assert.Equal(expected, NativeLibraryResolver.Load(dir, typeof(NativeLibraryResolver).Assembly, null));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
     }
 
     [Fact]
