@@ -89,10 +89,18 @@ public class FiberTests
         var trace = new Trace();
         K.RunOneKernel(() =>
         {
-            var fs = new[] { 30, 10, 20 }.Select(ms => Fiber.Spawn(() => { Fiber.Sleep(K.Ms(ms)); trace.Add($"{ms}"); })).ToList();
+            // Deadlines from one start, 100 ms apart: a loaded machine that starts the fibers late
+            // does not reorder them.
+            long start = System.Diagnostics.Stopwatch.GetTimestamp();
+            var fs = new[] { 300, 100, 200 }.Select(ms => Fiber.Spawn(() =>
+            {
+                TimeSpan left = K.Ms(ms) - System.Diagnostics.Stopwatch.GetElapsedTime(start);
+                Fiber.Sleep(left > TimeSpan.Zero ? left : TimeSpan.Zero);
+                trace.Add($"{ms}");
+            })).ToList();
             fs.ForEach(f => f.Join());
         });
-        trace.Is("10", "20", "30");
+        trace.Is("100", "200", "300");
     }
 
     [Fact]
