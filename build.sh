@@ -50,6 +50,7 @@ print_totals() {
        /^example .*: passed$/ { p++ } /^example .*: \[FAIL\]/ { f++ }
        /^ +Passed: [0-9]+$/ { p += $2 } /^ +Failed: [0-9]+$/ { f += $2 } /^ +Skipped: [0-9]+$/ { s += $2 }
        /^consumer checks: [0-9]+ passed, [0-9]+ failed$/ { p += $3; f += $5 }
+       /^docs samples: [0-9]+ passed, [0-9]+ failed$/ { p += $3; f += $5 }
        END { printf "\ntests: %d passed, %d failed, %d skipped\n", p, f, s }' "$test_log"
 }
 

@@ -2,7 +2,8 @@
 # Consumer tests of the packages: throw-away applications in a temporary folder restore Thredo and
 # Thredo.Hosting from a local folder feed (default artifacts/packages) and nuget.org (their
 # dependencies), with a NuGet packages folder of their own so no cached copy of Thredo is ever used,
-# then build and run: console/ portable and RID-specific (-r), hosting/ in a Generic Host.
+# then build and run: console/ portable and RID-specific (-r), hosting/ in a Generic Host, and every
+# runnable sample of docs/*.md (```csharp runnable, its output checked against ```text expected-output).
 # Nothing comes from the repository's build tree: console/ checks the native library it loaded is
 # the package's copy in its own output. Exits non-zero if any check failed.
 #   tests/consumers/run.sh [FEED]
@@ -81,3 +82,37 @@ run_console flat "$work/out/flat" "$work/out/flat/libthredo_native.so"
 echo "== consumer: Thredo.Hosting in a Generic Host"
 build build "$work/hosting" -o "$work/out/hosting"
 dotnet "$work/out/hosting/Consumer.Hosting.dll"
+
+echo "== consumer: the runnable samples of docs/*.md, built against the package"
+mkdir -p "$work/docs"
+cp "$here/docs/Sample.csproj" "$here/docs/Samples.proj" "$work/docs/"
+samples=()
+for md in "$here"/../../docs/*.md; do
+  while IFS= read -r dir; do
+    cp "$work/docs/Sample.csproj" "$dir/"
+    samples+=("$dir")
+  done < <(awk -v out="$work/docs" -v base="$(basename "$md" .md)" -f "$here/docs/extract.awk" "$md")
+done
+if [ ${#samples[@]} = 0 ]; then
+  echo "docs samples: none found (a sample is a \`\`\`csharp runnable block in docs/*.md)" >&2
+  echo "docs samples: 0 passed, 1 failed"; exit 1
+fi
+rm "$work/docs/Sample.csproj"
+build build "$work/docs/Samples.proj"
+passed=0 failed=0
+for dir in "${samples[@]}"; do
+  name=$(basename "$dir")
+  rc=0
+  (cd "$dir" && timeout 60 dotnet bin/Release/net10.0/Sample.dll > out.txt 2> err.txt) || rc=$?
+  if [ "$rc" != 0 ]; then
+    echo "FAIL docs sample $name: exit $rc"; sed 's/^/  /' "$dir/err.txt" | tail -15; failed=$((failed + 1)); continue
+  fi
+  if [ -f "$dir/expected.txt" ] && ! diff <(sed 's/[ \t]*$//' "$dir/expected.txt") <(sed 's/[ \t]*$//' "$dir/out.txt") > "$dir/diff.txt"; then
+    echo "FAIL docs sample $name: output differs from the docs (< docs, > actual):"; sed 's/^/  /' "$dir/diff.txt" | head -20
+    failed=$((failed + 1)); continue
+  fi
+  echo "docs sample $name: passed$([ -f "$dir/expected.txt" ] && echo ', output as documented')"
+  passed=$((passed + 1))
+done
+echo "docs samples: $passed passed, $failed failed"
+[ "$failed" = 0 ]
