@@ -78,7 +78,9 @@ public class ForeignBlockTests
         {
             int ticks = 0;
             Run(schedulers, () => ticks = TicksDuring(ForeignBlock(blocker)));
-            Assert.True(ticks >= 5, $"{blocker}, {schedulers} kernel(s): the ticker ticked {ticks} times while the blocker slept 300 ms");
+            // A stalled kernel lets the ticker in only after the call: 0 ticks during it. Two or more show the
+            // kernel went on (about 60 on a quiet machine; a loaded one, as in CI beside other builds, has given 3).
+            Assert.True(ticks >= 2, $"{blocker}, {schedulers} kernel(s): the ticker ticked {ticks} times while the blocker slept 300 ms");
         }
     }
 
