@@ -27,6 +27,7 @@ internal sealed class ForeignBlockWatch : IDisposable
     private readonly bool _captureStacks;                       // CaptureStacks: the report carries where it came back
     private readonly long[] _lastSwitches, _since;              // per kernel: hand-offs at the last look, and since when unchanged
     private readonly int[] _asleepLooks;                        // per kernel: consecutive looks that found the holder asleep
+    private readonly long[] _asleepSince;                       // per kernel: when the first of them was taken
     private readonly long[] _gcEpochAtFirstLook;                // per kernel: GcEpoch() when the first of them was taken
     private readonly long[] _scheduledAtFirstLook;              // per kernel: the holder's OsThread.ScheduledTime then
     private readonly List<Fiber> _detached = [];                // handed off and not back yet (watchdog thread only)
@@ -47,6 +48,7 @@ internal sealed class ForeignBlockWatch : IDisposable
         _lastSwitches = new long[kernels.Length];
         _since = new long[kernels.Length];
         _asleepLooks = new int[kernels.Length];
+        _asleepSince = new long[kernels.Length];
         _gcEpochAtFirstLook = new long[kernels.Length];
         _scheduledAtFirstLook = new long[kernels.Length];
         _thread = new Thread(Loop, 256 * 1024) { IsBackground = true, Name = "thredo foreign-block watch" };
@@ -118,15 +120,21 @@ internal sealed class ForeignBlockWatch : IDisposable
         // in progress, so its end shows in the epoch read here.
         // And a thread that ran between two looks that found it asleep (GC suspensions, page-ins) was
         // computing: its scheduled time moved.
+        // The thread must stay asleep for the whole ForeignBlockHandoff, look after look, not be glimpsed
+        // asleep once: the runtime itself parks a computing thread for a moment now and then (a GC, a
+        // JIT or type-loader lock), and that is no foreign call.
         long gcEpoch = GcEpoch();
         long scheduled = OsThread.ScheduledTime(thread.Tid);
-        if (++_asleepLooks[i] < 2 || gcEpoch != _gcEpochAtFirstLook[i] || scheduled != _scheduledAtFirstLook[i])
+        if (_asleepLooks[i] == 0 || gcEpoch != _gcEpochAtFirstLook[i] || scheduled != _scheduledAtFirstLook[i])
         {
-            _asleepLooks[i] = 1;
+            _asleepLooks[i] = 1;   // the first asleep look of a streak, or the streak was voided: start from this one
+            _asleepSince[i] = now;
             _gcEpochAtFirstLook[i] = gcEpoch;
             _scheduledAtFirstLook[i] = scheduled;
             return true;
         }
+        if (++_asleepLooks[i] < 2 || now - _asleepSince[i] < _handoffTicks)
+            return true;
         _asleepLooks[i] = 0;
         if (k.DetachForeignBlocked(running!, switches))
         {
