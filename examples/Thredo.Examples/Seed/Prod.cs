@@ -4,8 +4,9 @@ namespace Thredo.Examples;
 
 /// <summary>
 /// Port of the seed's <c>prod.py</c>: a producer and a consumer over a <see cref="FiberQueue{T}"/> of
-/// size 1, so each <c>Put</c> waits for the consumer to take the previous item. <c>null</c> is the
-/// sentinel that tells the consumer to stop.
+/// size 1, so the producer runs at most one item ahead of the consumer: a <c>Put</c> waits while the
+/// slot is full (an item put while the consumer waits goes straight to it, and the slot stays free).
+/// <c>null</c> is the sentinel that tells the consumer to stop.
 /// </summary>
 internal sealed class Prod : Example
 {
