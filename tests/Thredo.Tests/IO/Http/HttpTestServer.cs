@@ -56,17 +56,7 @@ internal sealed class HttpTestServer : IDisposable
     public int HalvesSent => Volatile.Read(ref _halvesSent);
 
     /// <summary>A self-signed certificate for "localhost", made now.</summary>
-    public static X509Certificate2 SelfSigned()
-    {
-        using var key = RSA.Create(2048);
-        var request = new CertificateRequest("CN=localhost", key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
-        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.1")], critical: false));
-        var san = new SubjectAlternativeNameBuilder();
-        san.AddDnsName("localhost");
-        request.CertificateExtensions.Add(san.Build());
-        using X509Certificate2 made = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(1));
-        return X509CertificateLoader.LoadPkcs12(made.Export(X509ContentType.Pfx), null);
-    }
+    public static X509Certificate2 SelfSigned() => Tls.TestCertificates.SelfSignedLocalhost();
 
     private void Serve(FiberSocket client)
     {

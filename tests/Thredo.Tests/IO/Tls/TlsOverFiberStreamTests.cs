@@ -13,18 +13,7 @@ namespace Thredo.Tests.IO.Tls;
 /// </summary>
 public class TlsOverFiberStreamTests
 {
-    private static X509Certificate2 SelfSigned()
-    {
-        using var key = RSA.Create(2048);
-        var request = new CertificateRequest("CN=localhost", key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
-        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.1")], critical: false));
-        var san = new SubjectAlternativeNameBuilder();
-        san.AddDnsName("localhost");
-        request.CertificateExtensions.Add(san.Build());
-        using X509Certificate2 made = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(1));
-        // Export and re-import so the private key is usable by SslStream on every platform.
-        return X509CertificateLoader.LoadPkcs12(made.Export(X509ContentType.Pfx), null);
-    }
+    private static X509Certificate2 SelfSigned() => TestCertificates.SelfSignedLocalhost();
 
     [Fact]
     public void A_TLS_echo_runs_on_fibers_with_the_synchronous_SslStream_API() =>
