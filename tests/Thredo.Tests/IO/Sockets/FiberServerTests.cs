@@ -17,10 +17,12 @@ public class FiberServerTests
         {
             FiberSocket listener = FiberSocket.ListenTcp(new IPEndPoint(IPAddress.Loopback, 0), backlog: Clients);
             int port = listener.Port();
-            int active = 0;   // one kernel: only the baton holder runs, so plain counters are safe
+            int active = 0;   // with THREDO_TEST_SCHEDULERS=2 fibers run in parallel: every counter is Interlocked
             Fiber server = Fiber.Spawn(() => FiberServer.ServeTcp(listener, (c, _) =>
             {
-                maxActive = Math.Max(maxActive, ++active);
+                int now = Interlocked.Increment(ref active);
+                for (int seen = Volatile.Read(ref maxActive); now > seen; seen = Volatile.Read(ref maxActive))
+                    Interlocked.CompareExchange(ref maxActive, now, seen);
                 try
                 {
                     FiberStream s = c.GetStream();
@@ -30,7 +32,7 @@ public class FiberServerTests
                 }
                 finally
                 {
-                    active--;
+                    Interlocked.Decrement(ref active);
                 }
             }), "server");
             var allConnected = new FiberEvent();
@@ -45,8 +47,8 @@ public class FiberServerTests
                         using FiberSocket c = FiberSocket.ConnectTcp("127.0.0.1", port);
                         c.SendAll(Encoding.UTF8.GetBytes($"client {id}\n"));
                         if (c.GetStream().ReadLine() == $"client {id}")
-                            echoed++;
-                        if (++connected == Clients)
+                            Interlocked.Increment(ref echoed);
+                        if (Interlocked.Increment(ref connected) == Clients)
                             allConnected.Set();
                         allConnected.Wait();   // hold the connection until every client is in
                     });
