@@ -19,7 +19,6 @@ internal sealed class FiberRuntime : IDisposable
     private bool _stopping;                                   // hosted: StopAsync began; no outside spawn is admitted
     private readonly TaskCompletionSource _ended = new(TaskCreationOptions.RunContinuationsAsynchronously); // hosted: kernel hosts gone
     internal readonly long StartedAt = Clock.Now;             // for kernel busy time
-    private long _spawned;                                    // fibers ever spawned (Interlocked), for metrics
     internal readonly FiberThreadPool Threads;                // threads with Options.StackSizeBytes
     private readonly Kernel[] _kernels;                       // one per baton (Options.Schedulers); immutable
     private int _liveCount;                                   // fibers spawned and not ended (Interlocked); each kernel lists its own
@@ -83,18 +82,14 @@ internal sealed class FiberRuntime : IDisposable
         : _kernels[(int)((uint)Interlocked.Increment(ref _nextKernel) % (uint)_kernels.Length)];
 
     /// <summary>A fiber was spawned (before it is queued).</summary>
-    internal void OnFiberSpawned()
-    {
-        Interlocked.Increment(ref _liveCount);
-        Interlocked.Increment(ref _spawned);
-    }
+    internal void OnFiberSpawned() => Interlocked.Increment(ref _liveCount);
 
     /// <summary>Deadlocks declared so far (metrics).</summary>
     internal int DeadlockCount => Volatile.Read(ref _deadlocks);
 
     /// <summary>Live fibers now, and fibers ever spawned (metrics).</summary>
     internal int LiveCount => Volatile.Read(ref _liveCount);
-    internal long SpawnedCount => Interlocked.Read(ref _spawned);
+    internal long SpawnedCount => _kernels.Sum(static k => Volatile.Read(ref k.Spawned));
 
     /// <summary>
     /// A fiber has ended and left its kernel's live list: the runtime finishes with the last one

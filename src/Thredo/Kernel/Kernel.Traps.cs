@@ -126,6 +126,7 @@ internal sealed partial class Kernel
         {
             AddLiveLocked(fiber);
             MakeReadyLocked(fiber);
+            Spawned++;
             busy = !_polling;
         }
         if (busy)

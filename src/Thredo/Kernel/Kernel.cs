@@ -47,6 +47,7 @@ internal sealed partial class Kernel : IDisposable
     internal IBatonHolder? Holder;                           // who holds the baton now (diagnostics)
     internal Fiber? Running;                                 // the fiber last handed the baton
     internal long Switches;                                  // hand-offs so far (LongBlockWatch, deadlock check, metrics)
+    internal long Spawned;                                   // fibers spawned here so far (metrics; counted under the lock Spawn takes anyway)
     private long _idleTicks;                                 // time spent asleep in the poller (Interlocked: metrics read it)
     internal KernelHost Host { get; set; } = null!;          // idles for the kernel when no fiber can
     internal NativeFiberHost? NativeHost;                    // runs native fibers, created with the first
