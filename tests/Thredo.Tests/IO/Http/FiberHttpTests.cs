@@ -300,7 +300,9 @@ public class FiberHttpTests
         {
             using var server = new HttpTestServer();
             // The scavenger runs on a timer thread and leaves a zero-byte read-ahead on idle connections.
-            using HttpClient client = FiberHttp.CreateClient(h => h.PooledConnectionIdleTimeout = TimeSpan.FromSeconds(2));
+            // Idle timeout 5 s against 1.2 s pauses: the scavenger (every idle/4) runs several times, and a
+            // loaded machine (a request plus a pause taking 2 s) does not make the connection idle out.
+            using HttpClient client = FiberHttp.CreateClient(h => h.PooledConnectionIdleTimeout = TimeSpan.FromSeconds(5));
             for (int i = 0; i < 3; i++)
             {
                 Assert.Equal("200 hello", Get(client, server.Url("/hello")));
