@@ -300,8 +300,8 @@ public class FiberHttpTests
         {
             using var server = new HttpTestServer();
             // The scavenger runs on a timer thread and leaves a zero-byte read-ahead on idle connections.
-            // Idle timeout 5 s against 1.2 s pauses: the scavenger (every idle/4) runs several times, and a
-            // loaded machine (a request plus a pause taking 2 s) does not make the connection idle out.
+            // Idle timeout 5 s against 1.2 s pauses, so that the scavenger runs during the test while a
+            // loaded machine (a request plus a pause once took over 2 s) does not make the connection idle out.
             using HttpClient client = FiberHttp.CreateClient(h => h.PooledConnectionIdleTimeout = TimeSpan.FromSeconds(5));
             for (int i = 0; i < 3; i++)
             {
