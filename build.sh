@@ -11,6 +11,8 @@
 #                       platform whose cross-compiler is missing; THREDO_REPOSITORY_URL: the repository's URL
 #                       when the clone has no git remote 'origin')
 #   ./build.sh consumer pack, then only the consumer tests (throw-away apps of the packages; part of test)
+#   ./build.sh bindings regenerate src/Thredo.Fibers/ThredoNative.g.cs from native/include/*.h (libclang; linux-x64);
+#                       Thredo.BindGen.Tests, part of test, fails when the committed file is stale
 set -euo pipefail
 cd "$(dirname "$0")"
 root=$(pwd)
@@ -234,6 +236,8 @@ case "$action" in
          THREDO_PACK_PARTIAL=${THREDO_PACK_PARTIAL:-1} pack_packages; test_consumer
          say "all tests passed"; print_totals ;;
   pack)  build_native; pack_packages ;;
+  bindings) say "bindings: tools/Thredo.BindGen over native/include (libclang)"
+         dotnet run --project tools/Thredo.BindGen -c Release -- --repo "$root" --system-include "$(cc -print-file-name=include)" ;;
   consumer) build_native; pack_packages; test_consumer; print_totals ;;
   demo)  build_native; build_managed
          say "demo"
@@ -241,5 +245,5 @@ case "$action" in
   bench) build_native; build_managed
          say "bench: native"; build/native/bench/native/thredo_native_bench
          say "bench: managed"; dotnet run --project bench/Thredo.Benchmarks -c Release -- "${@:2}" ;;
-  *) echo "usage: ./build.sh [build|test|demo|bench|pack|consumer]" >&2; exit 2 ;;
+  *) echo "usage: ./build.sh [build|test|demo|bench|pack|consumer|bindings]" >&2; exit 2 ;;
 esac

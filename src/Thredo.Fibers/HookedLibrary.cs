@@ -6,7 +6,7 @@ namespace Thredo.Fibers;
 /// Loads a C library and patches its GOT (and its dependencies') so its blocking libc calls suspend
 /// the calling native fiber (<c>thredo_hook_library</c>, native/src/hook_install.c). Linux only.
 /// </summary>
-internal static class HookedLibrary
+internal static unsafe class HookedLibrary
 {
     /// <summary>Loads <paramref name="nameOrPath"/> as <see cref="NativeLibrary.Load(string)"/> does, then hooks it.</summary>
     /// <returns>The library's handle (the same one on every call for the same library).</returns>
@@ -25,7 +25,7 @@ internal static class HookedLibrary
         {
             throw new DllNotFoundException($"The C library '{nameOrPath}' could not be loaded: {e.Message} Install it (for example with apt-get) or pass its full path.", e);
         }
-        int rc = ThredoNative.thredo_hook_library(handle);
+        int rc = ThredoNative.thredo_hook_library((void*)handle);
         if (rc < 0)
             ThrowHelper.Throw(rc, $"thredo_hook_library('{nameOrPath}')");
         return handle;

@@ -6,7 +6,7 @@ namespace Thredo.Fibers;
 /// A native fiber (<c>thredo_fiber</c>): C code on its own switched stack. Only native frames ever sit
 /// on that stack while it is suspended (see DESIGN.md, "Native fibers").
 /// </summary>
-internal sealed class NativeFiberHandle : SafeHandle
+internal sealed unsafe class NativeFiberHandle : SafeHandle
 {
     /// <summary>Used by the marshaller.</summary>
     public NativeFiberHandle() : base(IntPtr.Zero, ownsHandle: true) { }
@@ -17,7 +17,7 @@ internal sealed class NativeFiberHandle : SafeHandle
     /// <summary>Creates a suspended fiber that will run the C function <paramref name="entry"/>(<paramref name="argument"/>).</summary>
     internal static NativeFiberHandle Create(IntPtr entry, IntPtr argument, nuint stackSize)
     {
-        ThrowHelper.Check(ThredoNative.thredo_fiber_create(entry, argument, stackSize, out NativeFiberHandle fiber), "thredo_fiber_create");
+        ThrowHelper.Check(ThredoNative.thredo_fiber_create((delegate* unmanaged<nint, nint>)entry, argument, stackSize, out NativeFiberHandle fiber), "thredo_fiber_create");
         return fiber;
     }
 
@@ -46,8 +46,13 @@ internal sealed class NativeFiberHandle : SafeHandle
 
     /// <summary>Runs the fiber on this thread until it yields or returns.</summary>
     /// <returns>True if it has finished (<paramref name="result"/> is its return value); false if it yielded <paramref name="result"/>.</returns>
-    internal bool Resume(IntPtr value, out IntPtr result) =>
-        ThrowHelper.Check(ThredoNative.thredo_fiber_resume(this, value, out result), "thredo_fiber_resume") == 1;
+    internal bool Resume(IntPtr value, out IntPtr result)
+    {
+        IntPtr r;
+        bool finished = ThrowHelper.Check(ThredoNative.thredo_fiber_resume(this, value, &r), "thredo_fiber_resume") == 1;
+        result = r;
+        return finished;
+    }
 
     /// <summary>Tags the fiber with its kernel-side id (what <c>thredo_current</c> returns and fatal messages name).</summary>
     internal void SetId(long id) => ThredoNative.thredo_fiber_set_id(this, id);

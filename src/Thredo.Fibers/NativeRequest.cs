@@ -6,41 +6,25 @@ namespace Thredo.Fibers;
 internal enum NativeRequestKind
 {
     /// <summary>Let others run first.</summary>
-    Yield = 1,
+    Yield = ThredoNative.THREDO_REQ_YIELD,
     /// <summary>Sleep <see cref="NativeRequest.Value"/> milliseconds.</summary>
-    Sleep = 2,
+    Sleep = ThredoNative.THREDO_REQ_SLEEP,
     /// <summary>Wait until <see cref="NativeRequest.Fd"/> is ready for <see cref="NativeRequest.Interest"/>.</summary>
-    WaitFd = 3,
+    WaitFd = ThredoNative.THREDO_REQ_WAIT_FD,
     /// <summary>Open a timeout scope of <see cref="NativeRequest.Value"/> milliseconds.</summary>
-    TimeoutPush = 4,
+    TimeoutPush = ThredoNative.THREDO_REQ_TIMEOUT_PUSH,
     /// <summary>Close the innermost timeout scope.</summary>
-    TimeoutPop = 5,
+    TimeoutPop = ThredoNative.THREDO_REQ_TIMEOUT_POP,
     /// <summary>Run managed callback <see cref="NativeRequest.Value"/> with <see cref="NativeRequest.Argument"/>; the result goes back into Value.</summary>
-    Call = 6,
+    Call = ThredoNative.THREDO_REQ_CALL,
     /// <summary>As <see cref="WaitFd"/>, for at most <see cref="NativeRequest.Value"/> milliseconds: resumed with 0 (ready), 1 (the time passed) or a negative errno.</summary>
-    WaitFdFor = 7,
+    WaitFdFor = ThredoNative.THREDO_REQ_WAIT_FD_FOR,
 }
 
-/// <summary>
-/// <c>thredo_request</c>: filled by a thredo.h call on the native fiber's stack; its address is what
-/// the fiber yields. Valid while the fiber is suspended.
-/// </summary>
-[StructLayout(LayoutKind.Sequential)]
-internal struct NativeRequest
+// thredo_request (its fields are generated): filled by a thredo.h call on the native fiber's stack;
+// its address is what the fiber yields. Valid while the fiber is suspended.
+internal partial struct NativeRequest
 {
-    /// <summary>What is asked.</summary>
-    public NativeRequestKind Kind;
-    private readonly int _reserved;
-    /// <summary>WaitFd: the descriptor.</summary>
-    public long Fd;
-    /// <summary>WaitFd: <see cref="PollEvents.Readable"/> or <see cref="PollEvents.Writable"/>.</summary>
-    public PollEvents Interest;
-    private readonly uint _reserved2;
-    /// <summary>Sleep/TimeoutPush/WaitFdFor: milliseconds; Call: the callback id in, its result out.</summary>
-    public long Value;
-    /// <summary>Call: the argument.</summary>
-    public long Argument;
-
     /// <summary>Reads the request a suspended native fiber yielded the address of.</summary>
     internal static unsafe NativeRequest Read(IntPtr address) => *(NativeRequest*)address;
 

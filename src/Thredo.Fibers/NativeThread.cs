@@ -18,16 +18,16 @@ internal static unsafe class NativeThread
     internal static int TryStart(Action body, int stackSize)
     {
         GCHandle handle = GCHandle.Alloc(body);
-        int r = ThredoNative.thredo_thread_start(&Entry, GCHandle.ToIntPtr(handle), (nuint)stackSize);
+        int r = ThredoNative.thredo_thread_start(&Entry, (void*)GCHandle.ToIntPtr(handle), (nuint)stackSize);
         if (r != 0)
             handle.Free();
         return -r;
     }
 
     [UnmanagedCallersOnly]
-    private static void Entry(IntPtr arg)
+    private static void Entry(void* arg)
     {
-        GCHandle handle = GCHandle.FromIntPtr(arg);
+        GCHandle handle = GCHandle.FromIntPtr((IntPtr)arg);
         var body = (Action)handle.Target!;
         handle.Free();
         body();

@@ -7,7 +7,7 @@ namespace Thredo.Fibers;
 /// asleep in the kernel (waiting on a lock, a sleep, a read) rather than running or runnable.
 /// Linux answers from /proc/self/task; Windows through thredo_native (thread_state_win32.c).
 /// </summary>
-internal static class OsThread
+internal static unsafe class OsThread
 {
     private const int WindowsENOSYS = 40;            // errno.h of msvcrt and the UCRT alike
     private static volatile bool s_noWindowsStates;  // the OS reports no thread states (Wine 8)
@@ -45,7 +45,10 @@ internal static class OsThread
     internal static long ScheduledTime(int tid)
     {
         if (OperatingSystem.IsWindows())
-            return tid != 0 && ThredoNative.thredo_thread_cycles(unchecked((uint)tid), out ulong cycles) == 0 ? unchecked((long)cycles) : -1;
+        {
+            ulong cycles;
+            return tid != 0 && ThredoNative.thredo_thread_cycles(unchecked((uint)tid), &cycles) == 0 ? unchecked((long)cycles) : -1;
+        }
         if (ReadTaskFile(tid, "schedstat") is not string text)
             return -1;
         string[] fields = text.Split(' ', StringSplitOptions.RemoveEmptyEntries);
@@ -73,7 +76,7 @@ internal static class OsThread
         seen[tid] = cycles;
         if (ran)
             return false;
-        int r = ThredoNative.thredo_thread_wait_state(unchecked((uint)tid), out _, out _);
+        int r = ThredoNative.thredo_thread_wait_state(unchecked((uint)tid), null, null);
         if (r == -WindowsENOSYS)
             s_noWindowsStates = true;
         return r == 1;

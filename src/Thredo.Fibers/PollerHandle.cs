@@ -9,24 +9,13 @@ internal enum PollEvents : uint
     /// <summary>Nothing.</summary>
     None = 0,
     /// <summary>Data (or end of stream) can be read.</summary>
-    Readable = 0x1,
+    Readable = ThredoNative.THREDO_POLL_READABLE,
     /// <summary>Data can be written.</summary>
-    Writable = 0x2,
+    Writable = ThredoNative.THREDO_POLL_WRITABLE,
     /// <summary>An error is pending on the descriptor (readiness only).</summary>
-    Error = 0x4,
+    Error = ThredoNative.THREDO_POLL_ERROR,
     /// <summary>The peer hung up (readiness only).</summary>
-    HangUp = 0x8,
-}
-
-/// <summary>One ready descriptor, as <c>thredo_poller_wait</c> fills it.</summary>
-[StructLayout(LayoutKind.Sequential)]
-internal struct PollEvent
-{
-    /// <summary>The token given when the descriptor was armed.</summary>
-    public ulong Token;
-    /// <summary>What is ready.</summary>
-    public PollEvents Events;
-    private readonly uint _reserved;
+    HangUp = ThredoNative.THREDO_POLL_HANGUP,
 }
 
 /// <summary>

@@ -19,15 +19,17 @@ public sealed class OsThreadTests
     }
 
     [Fact]
-    public void Windows_thread_state_calls_say_ENOSYS_on_Linux_and_fill_their_outputs()
+    public unsafe void Windows_thread_state_calls_say_ENOSYS_on_Linux_and_fill_their_outputs()
     {
         if (!OperatingSystem.IsLinux())
             return;
         uint tid = ThredoNative.thredo_thread_current_id();
-        Assert.Equal(-LinuxENOSYS, ThredoNative.thredo_thread_wait_state(tid, out int state, out int waitReason));
+        int state, waitReason;
+        ulong cycles;
+        Assert.Equal(-LinuxENOSYS, ThredoNative.thredo_thread_wait_state(tid, &state, &waitReason));
         Assert.Equal(-1, state);
         Assert.Equal(-1, waitReason);
-        Assert.Equal(-LinuxENOSYS, ThredoNative.thredo_thread_cycles(tid, out _));
+        Assert.Equal(-LinuxENOSYS, ThredoNative.thredo_thread_cycles(tid, &cycles));
     }
 
     [Fact]
