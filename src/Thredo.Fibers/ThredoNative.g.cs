@@ -253,7 +253,6 @@ internal static unsafe partial class ThredoNative
     internal static partial int thredo_guard_install();
 
     /// <summary>
-    /// ---------------------------------------------------------------- hooks (Linux only)
     /// Make an unmodified C library cooperative on native fibers: rewrite the global offset
     /// table of the library behind `handle` (from dlopen or NativeLibrary.Load) and of every
     /// library it depends on, so their calls to poll, ppoll, select, read, write, recv,
@@ -375,7 +374,7 @@ internal static unsafe partial class ThredoNative
     internal static partial int thredo_call_nested(long callback, long argument, long* result);
 }
 
-/// <summary>&lt;c&gt;thredo_poll_event&lt;/c&gt;: 16 bytes.</summary>
+/// <summary>thredo_poll_event: 16 bytes.</summary>
 [StructLayout(LayoutKind.Sequential)]
 internal partial struct PollEvent
 {
@@ -383,24 +382,21 @@ internal partial struct PollEvent
     public ulong Token;
     /// <summary>THREDO_POLL_* bits</summary>
     public PollEvents Events;
-    /// <summary>reserved</summary>
-    public uint Reserved;
+    private readonly uint Reserved;
 }
 
-/// <summary>&lt;c&gt;thredo_request&lt;/c&gt;: 40 bytes.</summary>
+/// <summary>thredo_request: 40 bytes.</summary>
 [StructLayout(LayoutKind.Sequential)]
 internal partial struct NativeRequest
 {
     /// <summary>THREDO_REQ_*</summary>
     public NativeRequestKind Kind;
-    /// <summary>reserved</summary>
-    public int Reserved;
+    private readonly int Reserved;
     /// <summary>WAIT_FD: the descriptor</summary>
     public long Fd;
     /// <summary>WAIT_FD: THREDO_POLL_READABLE or THREDO_POLL_WRITABLE</summary>
     public PollEvents Interest;
-    /// <summary>reserved2</summary>
-    public uint Reserved2;
+    private readonly uint Reserved2;
     /// <summary>SLEEP / TIMEOUT_PUSH / WAIT_FD_FOR: ms; CALL: callback id in, result out</summary>
     public long Value;
     /// <summary>CALL: the argument</summary>

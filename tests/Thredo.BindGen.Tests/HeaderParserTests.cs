@@ -75,7 +75,34 @@ public sealed class HeaderParserTests : IDisposable
             """);
         Function f = Assert.Single(b.Functions);
         Assert.Equal(["delegate* unmanaged<nint, nint>", "delegate* unmanaged<void*, void>", "byte*", "long*"], f.Parameters.Select(p => p.Type));
+    }
+
+    [Fact]
+    public void C_names_become_CSharp_names()
+    {
         Assert.Equal("stackSize", CSharpNames.Parameter("stack_size"));
+        Assert.Equal("@out", CSharpNames.Parameter("out"));
+        Assert.Equal("Reserved2", CSharpNames.Field("reserved2"));
+        Assert.Throws<InvalidOperationException>(() => CSharpNames.Parameter("__"));
+    }
+
+    [LinuxX64Fact]
+    public void A_system_typedef_without_a_mapping_is_refused()
+    {
+        var e = Assert.Throws<InvalidOperationException>(() => Parse("#include <sys/types.h>\nint thredo_f(pid_t pid);"));
+        Assert.Contains("pid_t", e.Message, StringComparison.Ordinal);
+        Assert.Contains("BindingMap.Typedefs", e.Message, StringComparison.Ordinal);
+    }
+
+    [LinuxX64Fact]
+    public void Section_dividers_are_not_documentation()
+    {
+        Function f = Only("""
+            /* ---------------------------------------- hooks */
+            /* Patch the library. */
+            int thredo_f(void);
+            """);
+        Assert.Equal("Patch the library.", f.Comment);
     }
 
     [LinuxX64Fact]
@@ -93,18 +120,28 @@ public sealed class HeaderParserTests : IDisposable
     }
 
     [LinuxX64Fact]
-    public void Integer_macros_become_typed_constants_and_other_macros_are_left_out()
+    public void Integer_macros_become_typed_constants_and_guards_and_other_prefixes_are_left_out()
     {
         Bindings b = Parse("""
             #define THREDO_TEST_H
             #define THREDO_A 7
             #define THREDO_B 0x10u
-            #define THREDO_C(x) ((x) + 1)
-            #define THREDO_D "text"
             #define OTHER_E 3
             int thredo_f(void);
             """);
         Assert.Equal([("THREDO_A", "int", "7"), ("THREDO_B", "uint", "0x10u")], b.Constants.Select(c => (c.Name, c.Type, c.Literal)));
+    }
+
+    [LinuxX64Theory]
+    [InlineData("#define THREDO_X (-1)")]
+    [InlineData("#define THREDO_X (1u << 4)")]
+    [InlineData("#define THREDO_X 5L")]
+    [InlineData("#define THREDO_X \"text\"")]
+    [InlineData("#define THREDO_X(a) ((a) + 1)")]
+    public void A_THREDO_macro_that_is_not_one_integer_literal_is_refused(string macro)
+    {
+        var e = Assert.Throws<InvalidOperationException>(() => Parse(macro + "\nint thredo_f(void);"));
+        Assert.Contains("THREDO_X", e.Message, StringComparison.Ordinal);
     }
 
     [LinuxX64Fact]

@@ -61,3 +61,13 @@ internal sealed class MingwFactAttribute : FactAttribute
             Skip = "x86_64-w64-mingw32-gcc is not installed (apt-get install gcc-mingw-w64-x86-64): it provides the Windows C headers.";
     }
 }
+
+/// <summary>As <see cref="LinuxX64FactAttribute"/>, with data.</summary>
+internal sealed class LinuxX64TheoryAttribute : TheoryAttribute
+{
+    public LinuxX64TheoryAttribute()
+    {
+        if (!OperatingSystem.IsLinux() || RuntimeInformation.ProcessArchitecture != Architecture.X64)
+            Skip = "The generator's libclang package is linux-x64 only; the bindings are checked there.";
+    }
+}

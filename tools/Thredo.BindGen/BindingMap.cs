@@ -47,12 +47,15 @@ internal static class BindingMap
     };
 
     /// <summary>
-    /// Takes its handle as a raw pointer: the release functions (a SafeHandle's ReleaseHandle
+    /// Take their handle as a raw pointer: the release functions (a SafeHandle's ReleaseHandle
     /// passes its closed handle's value) and try_take, which the kernel polls in spin loops.
     /// </summary>
-    internal static bool TakesRawHandle(string function) =>
-        function.EndsWith("_destroy", StringComparison.Ordinal) || function.EndsWith("_free", StringComparison.Ordinal)
-        || function == "thredo_parker_try_take";
+    private static readonly HashSet<string> RawHandleFunctions = new(StringComparer.Ordinal)
+    {
+        "thredo_stack_free", "thredo_fiber_destroy", "thredo_parker_destroy", "thredo_poller_destroy", "thredo_parker_try_take",
+    };
+
+    internal static bool TakesRawHandle(string function) => RawHandleFunctions.Contains(function);
 
     /// <summary>Cheap, never blocks, never calls back: called without a GC transition (polled in spin loops).</summary>
     internal static bool SuppressGCTransition(string function) => function == "thredo_parker_try_take";
@@ -62,4 +65,7 @@ internal static class BindingMap
 
     /// <summary>Only macros with this prefix become constants.</summary>
     internal const string ConstantPrefix = "THREDO_";
+
+    /// <summary>THREDO_ macros that are not constants: the export attribute (include guards have no body and are skipped anyway).</summary>
+    internal static readonly HashSet<string> NotConstants = new(StringComparer.Ordinal) { "THREDO_API" };
 }

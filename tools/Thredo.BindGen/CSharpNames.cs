@@ -20,13 +20,19 @@ internal static partial class CSharpNames
     /// <summary><c>stack_size</c> → <c>stackSize</c>; a C# keyword gets an <c>@</c>.</summary>
     internal static string Parameter(string cName)
     {
-        string[] words = cName.Split('_', StringSplitOptions.RemoveEmptyEntries);
+        string[] words = Words(cName);
         string name = words[0] + string.Concat(words.Skip(1).Select(Capitalize));
         return Keywords.Contains(name) ? "@" + name : name;
     }
 
     /// <summary><c>reserved2</c> → <c>Reserved2</c>.</summary>
-    internal static string Field(string cName) => string.Concat(cName.Split('_', StringSplitOptions.RemoveEmptyEntries).Select(Capitalize));
+    internal static string Field(string cName) => string.Concat(Words(cName).Select(Capitalize));
+
+    private static string[] Words(string cName)
+    {
+        string[] words = cName.Split('_', StringSplitOptions.RemoveEmptyEntries);
+        return words.Length > 0 ? words : throw new InvalidOperationException($"'{cName}' has no letters to make a C# name of");
+    }
 
     private static string Capitalize(string word) => char.ToUpperInvariant(word[0]) + word[1..];
 
@@ -51,13 +57,26 @@ internal static partial class CSharpNames
     [GeneratedRegex(@"^(0[xX][0-9a-fA-F]+|[1-9][0-9]*|0)([uUlL]*)$")]
     private static partial Regex IntegerRegex();
 
-    /// <summary>The words of a <c>/* */</c> or <c>//</c> comment, one string per line, without the markers.</summary>
+    /// <summary>
+    /// The words of the <c>/* */</c> or <c>//</c> comments before a declaration, one string per
+    /// line, without the markers. libclang joins adjacent comments; a section divider
+    /// (<c>/* ---- name */</c>) among them is the header's layout, not the declaration's documentation.
+    /// </summary>
     internal static string CommentText(string raw)
     {
-        if (raw.Length == 0)
-            return "";
         var lines = new List<string>();
-        foreach (string line in raw.Replace("\r", "", StringComparison.Ordinal).Split('\n'))
+        foreach (string comment in raw.Replace("\r", "", StringComparison.Ordinal).Split("*/"))
+        {
+            if (comment.TrimStart().TrimStart('/', '*').TrimStart().StartsWith("--", StringComparison.Ordinal))
+                continue;
+            lines.AddRange(CommentLines(comment));
+        }
+        return string.Join("\n", lines.SkipWhile(l => l.Length == 0).Reverse().SkipWhile(l => l.Length == 0).Reverse());
+    }
+
+    private static IEnumerable<string> CommentLines(string comment)
+    {
+        foreach (string line in comment.Split('\n'))
         {
             string t = line.Trim();
             if (t.StartsWith("/*", StringComparison.Ordinal))
@@ -68,9 +87,8 @@ internal static partial class CSharpNames
                 t = t.TrimStart('/');
             else if (t.StartsWith('*'))
                 t = t[1..];
-            lines.Add(t.Trim());
+            yield return t.Trim();
         }
-        return string.Join("\n", lines.SkipWhile(l => l.Length == 0).Reverse().SkipWhile(l => l.Length == 0).Reverse());
     }
 
     /// <summary>Text for an XML doc comment.</summary>

@@ -34,13 +34,16 @@ internal static class CSharpWriter
         foreach (Struct s in bindings.Structs)
         {
             b.Append('\n');
-            Summary(b, s.Comment.Length > 0 ? s.Comment : $"<c>{s.CName}</c>: {s.Size} bytes.", "");
+            Summary(b, s.Comment.Length > 0 ? s.Comment : $"{s.CName}: {s.Size} bytes.", "");
             b.Append("[StructLayout(LayoutKind.Sequential)]\n")
              .Append($"internal partial struct {s.Name}\n{{\n");
             foreach (Field f in s.Fields)
             {
-                Summary(b, f.Comment.Length > 0 ? f.Comment : f.CName, "    ");
-                b.Append($"    public {f.Type} {f.Name};\n");
+                Summary(b, f.Comment, "    ");
+                // Padding the C side reserves: nothing in C# reads or writes it.
+                b.Append(f.CName.StartsWith("reserved", StringComparison.Ordinal)
+                    ? $"    private readonly {f.Type} {f.Name};\n"
+                    : $"    public {f.Type} {f.Name};\n");
             }
             b.Append("}\n");
         }

@@ -39,10 +39,18 @@ internal sealed unsafe class HeaderParser : IDisposable
         ];
 
         _index = clang_createIndex(0, 0);
-        _unit = Parse(_index, "thredo_bindings.c", source, args);
-        string[] errors = Diagnostics(_unit).ToArray();
-        if (errors.Length > 0)
-            throw new InvalidOperationException("libclang could not parse the headers:" + Environment.NewLine + string.Join(Environment.NewLine, errors));
+        try
+        {
+            _unit = Parse(_index, "thredo_bindings.c", source, args);
+            string[] errors = Diagnostics(_unit).ToArray();
+            if (errors.Length > 0)
+                throw new InvalidOperationException("libclang could not parse the headers:" + Environment.NewLine + string.Join(Environment.NewLine, errors));
+        }
+        catch
+        {
+            Dispose();
+            throw;
+        }
     }
 
     private static IntPtr Parse(IntPtr index, string fileName, string source, string[] args)
@@ -104,7 +112,7 @@ internal sealed unsafe class HeaderParser : IDisposable
                 case CursorKind.StructDecl when Children(c).Any(f => f.Kind == CursorKind.FieldDecl):
                     structs.Add(ReadStruct(c, name));
                     break;
-                case CursorKind.MacroDefinition when name.StartsWith(BindingMap.ConstantPrefix, StringComparison.Ordinal):
+                case CursorKind.MacroDefinition when name.StartsWith(BindingMap.ConstantPrefix, StringComparison.Ordinal) && !BindingMap.NotConstants.Contains(name):
                     if (ReadConstant(c, name) is Constant constant)
                         constants.Add(constant);
                     break;
@@ -167,17 +175,21 @@ internal sealed unsafe class HeaderParser : IDisposable
     private Constant? ReadConstant(CXCursor c, string name)
     {
         if (clang_Cursor_isMacroFunctionLike(c) != 0)
-            return null;
+            throw new InvalidOperationException($"{name}: a function-like macro has no C# counterpart; write a function or constants");
         CXToken* tokens;
         uint count;
         clang_tokenize(_unit, clang_getCursorExtent(c), &tokens, &count);
         try
         {
-            // An include guard has no body and THREDO_API expands to attributes: only "NAME literal" is a constant.
-            if (count != 2)
-                return null;
-            string literal = Take(clang_getTokenSpelling(_unit, tokens[1]));
-            return CSharpNames.IntegerLiteral(literal) is (string type, string csharp) ? new Constant(name, type, csharp) : null;
+            if (count == 1)
+                return null;   // an include guard
+            var words = new List<string>();
+            for (uint i = 1; i < count; i++)
+                words.Add(Take(clang_getTokenSpelling(_unit, tokens[i])));
+            string body = string.Join(" ", words);
+            return count == 2 && CSharpNames.IntegerLiteral(body) is (string type, string csharp)
+                ? new Constant(name, type, csharp)
+                : throw new InvalidOperationException($"{name} is '{body}': only a single integer literal (no L or UL suffix, whose width differs on Windows) becomes a constant");
         }
         finally
         {
@@ -199,8 +211,7 @@ internal sealed unsafe class HeaderParser : IDisposable
                 if (BindingMap.Typedefs.TryGetValue(name, out string? mapped))
                     return mapped;
                 // One of the headers' own typedefs: a struct (by its struct name) or a function pointer.
-                CXType underlying = clang_getTypedefDeclUnderlyingType(clang_getTypeDeclaration(type));
-                return MapType(underlying, position, where, rawHandles);
+                return MapType(OwnTypedefTarget(type, name, where), position, where, rawHandles);
             }
             case TypeKind.Record:
             {
@@ -257,17 +268,29 @@ internal sealed unsafe class HeaderParser : IDisposable
     }
 
     /// <summary>Through elaborations and the headers' own typedefs (never the stdint ones, which map by name).</summary>
-    private static CXType Unwrap(CXType type)
+    private CXType Unwrap(CXType type)
     {
         while (true)
         {
             if (type.Kind == TypeKind.Elaborated)
                 type = clang_Type_getNamedType(type);
-            else if (type.Kind == TypeKind.Typedef && !BindingMap.Typedefs.ContainsKey(Take(clang_getTypedefName(type))))
-                type = clang_getTypedefDeclUnderlyingType(clang_getTypeDeclaration(type));
+            else if (type.Kind == TypeKind.Typedef && Take(clang_getTypedefName(type)) is var name && !BindingMap.Typedefs.ContainsKey(name))
+                type = OwnTypedefTarget(type, name, name);
             else
                 return type;
         }
+    }
+
+    /// <summary>
+    /// What one of the headers' own typedefs names. A system typedef not in BindingMap.Typedefs
+    /// (socklen_t, pid_t) is an error: its canonical type is one platform's.
+    /// </summary>
+    private CXType OwnTypedefTarget(CXType typedefType, string name, string where)
+    {
+        CXCursor declaration = clang_getTypeDeclaration(typedefType);
+        if (!InHeaders(declaration))
+            throw new InvalidOperationException($"{where}: typedef {name} comes from a system header and has no C# mapping: add it to BindingMap.Typedefs");
+        return clang_getTypedefDeclUnderlyingType(declaration);
     }
 
     private static string? HandleName(CXType type) =>
@@ -277,7 +300,8 @@ internal sealed unsafe class HeaderParser : IDisposable
 
     public void Dispose()
     {
-        clang_disposeTranslationUnit(_unit);
+        if (_unit != IntPtr.Zero)
+            clang_disposeTranslationUnit(_unit);
         clang_disposeIndex(_index);
     }
 }
