@@ -14,10 +14,10 @@ namespace Thredo.Diagnostics;
 /// Discussion: measured on .NET 10.0.12 (linux-x64), the events reach an in-process listener on one
 /// dispatch thread, 1 to 25 ms after the wait began; <see cref="EventWrittenEventArgs.OSThreadId"/> is
 /// the waiter's OS thread id and ContentionStart's LockOwnerThreadID the holder's (gettid on Linux),
-/// for plain Enter, TryEnter with a timeout and Lock alike. A waiter only raises them once it stops
+/// for plain Enter, TryEnter with a timeout and Lock alike. A waiter raises them only once it stops
 /// spinning and sleeps, so an uncontended or briefly contended lock costs nothing more; the session
-/// itself took 27 ms and 13 MB of RSS the first time in a process (0.4 ms after). Hence it is on only while some
-/// runtime reports long stays (ForeignBlockWatch with LongBlockWarning), shared and counted.
+/// itself took 27 ms and 13 MB of RSS the first time in a process (0.4 ms after). Hence it is on only
+/// while some runtime reports long stays (ForeignBlockWatch with LongBlockWarning), shared and counted.
 /// The object locked is not known: the events give its address only, which the GC may move.
 /// </remarks>
 internal sealed class MonitorContention : EventListener
