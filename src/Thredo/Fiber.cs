@@ -113,10 +113,12 @@ public partial class Fiber
 
     /// <summary>
     /// What this fiber waits on, in words, or null if it is not blocked: the words of snapshots and of
-    /// the deadlock report. Its kernel's lock held (or a racy read, for diagnostics).
+    /// the deadlock report. Its kernel's lock held (or a racy read, for diagnostics). Off in foreign code,
+    /// it says whose lock the fiber waits for if <paramref name="monitor"/> knows it waits in Monitor.Enter.
     /// </summary>
-    internal string? DescribeWait() => SchedState != FiberState.Blocked || IsCompleted ? null
+    internal string? DescribeWait(Diagnostics.MonitorWaitFor? monitor = null) => SchedState != FiberState.Blocked || IsCompleted ? null
         : CurrentWaiter is Waiter w ? w.Describe()
+        : monitor?.Describe(this) is string enter ? (Detached ? enter : $"{enter} in RunBlocking")
         : Detached ? "foreign code (handed off: asleep in a call Thredo does not serve)"
         : "foreign code (RunBlocking)";
 

@@ -43,7 +43,11 @@ public sealed record FiberOptions
     /// guarantee covers code between Thredo operations only while no foreign call sleeps in it.
     /// A fiber that computes without sleeping is never handed off (see <see cref="LongBlockWarning"/>).
     /// With <see cref="LongBlockWarning"/> set, each hand-off is reported on standard error with the
-    /// fiber's name, and a fiber away longer than that is reported again (a C# lock deadlock shows this way).
+    /// fiber's name, and a fiber away longer than that is reported again with what it waits for: a wait in
+    /// <c>Monitor.Enter</c> names the fiber holding the lock, and a cycle of such waits (two C# locks taken
+    /// in opposite orders) is reported as a Monitor deadlock naming every fiber in it. Snapshots then name
+    /// the holder too. Thredo learns those waits from the runtime's lock-contention events, listened to
+    /// in-process while a runtime with <see cref="LongBlockWarning"/> is live.
     /// The OS says whether a thread sleeps on Linux and Windows; where it does not (other systems, and
     /// Wine, which reports no thread states) no fiber is handed off (docs/design.md).
     /// </remarks>

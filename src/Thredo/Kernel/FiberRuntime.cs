@@ -196,7 +196,7 @@ internal sealed class FiberRuntime : IDisposable
     }
 
     /// <summary>Every live fiber (a copy), kernel by kernel.</summary>
-    private List<Fiber> LiveFibers()
+    internal List<Fiber> LiveFibers()
     {
         var all = new List<Fiber>(Volatile.Read(ref _liveCount));
         foreach (Kernel k in _kernels)
@@ -211,10 +211,12 @@ internal sealed class FiberRuntime : IDisposable
     internal IReadOnlyList<FiberInfo> Snapshot()
     {
         var all = new List<FiberInfo>(Volatile.Read(ref _liveCount));
+        // A fiber off in Monitor.Enter names the lock's holder, which may be any live fiber: one pass for those first.
+        MonitorWaitFor? monitor = MonitorContention.AnyWaits ? new MonitorWaitFor(LiveFibers()) : null;
         foreach (Kernel k in _kernels)
         {
             lock (k.Lock)
-                k.DescribeLiveLocked(all);
+                k.DescribeLiveLocked(all, monitor);
         }
         all.Sort(static (a, b) => a.Id.CompareTo(b.Id));
         return all;

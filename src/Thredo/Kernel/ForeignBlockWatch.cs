@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Thredo.Diagnostics;
 using Thredo.Fibers;
 
 namespace Thredo.Kernel;
@@ -16,6 +17,8 @@ namespace Thredo.Kernel;
 /// (LongBlockWarning reports it); one asleep at two looks in a row is handed off: one look could catch
 /// a moment's sleep on a contended lock. With every kernel idle the watchdog sleeps until a kernel
 /// wakes it, so an idle program costs nothing.
+/// With LongBlockWarning, <see cref="MonitorContention"/> is on while the watch runs, so that a long stay
+/// in Monitor.Enter is reported as such, with the lock's holder, and a cycle of them as a deadlock.
 /// </remarks>
 internal sealed class ForeignBlockWatch : IDisposable
 {
@@ -31,6 +34,7 @@ internal sealed class ForeignBlockWatch : IDisposable
     private readonly long[] _gcEpochAtFirstLook;                // per kernel: GcEpoch() when the first of them was taken
     private readonly long[] _scheduledAtFirstLook;              // per kernel: the holder's OsThread.ScheduledTime then
     private readonly List<Fiber> _detached = [];                // handed off and not back yet (watchdog thread only)
+    private readonly HashSet<Fiber> _inDeadlock = [];           // in a Monitor deadlock already reported (watchdog thread only)
     private readonly AutoResetEvent _wake = new(false);        // a kernel left its idle step
     private readonly Thread _thread;
     private volatile bool _stop;
@@ -51,6 +55,8 @@ internal sealed class ForeignBlockWatch : IDisposable
         _asleepSince = new long[kernels.Length];
         _gcEpochAtFirstLook = new long[kernels.Length];
         _scheduledAtFirstLook = new long[kernels.Length];
+        if (report is not null)
+            MonitorContention.Acquire();   // before any fiber runs: a wait begun before it is never learnt
         _thread = new Thread(Loop, 256 * 1024) { IsBackground = true, Name = "thredo foreign-block watch" };
         _thread.Start();
     }
@@ -153,6 +159,8 @@ internal sealed class ForeignBlockWatch : IDisposable
     /// <summary>With LongBlockWarning: a fiber that stays away that long (a Monitor deadlock, a read that never returns) is reported once.</summary>
     private void ReportLongStays(long now)
     {
+        MonitorWaitFor? waits = null;
+        _inDeadlock.RemoveWhere(static f => !f.Detached || f.IsCompleted);
         for (int i = _detached.Count - 1; i >= 0; i--)
         {
             Fiber f = _detached[i];
@@ -164,10 +172,29 @@ internal sealed class ForeignBlockWatch : IDisposable
             if (_reportTicks is long limit && now - f.DetachedAt >= limit)
             {
                 _detached.RemoveAt(i);
-                _runtime.Report(DiagnosticKind.LongBlock, $"Thredo: fiber {f.Id} '{f.Name}' has been asleep outside Thredo for {Ms(now - f.DetachedAt)} ms " +
-                    "(a C# lock, a plain wait, blocking I/O): if it waits in Monitor.Enter on a lock another fiber holds while waiting itself, it is a deadlock no hand-off resolves.");
+                if (_inDeadlock.Contains(f))
+                    continue;   // named in a deadlock report already
+                waits ??= new MonitorWaitFor(_runtime.LiveFibers());
+                _runtime.Report(DiagnosticKind.LongBlock, DescribeLongStay(f, waits, now));
             }
         }
+    }
+
+    /// <summary>
+    /// What is known of a long stay: a Monitor deadlock naming every fiber of the cycle, a wait in
+    /// Monitor.Enter naming the lock's holder (and whom that one waits for), or a sleep outside Thredo.
+    /// </summary>
+    private string DescribeLongStay(Fiber f, MonitorWaitFor waits, long now)
+    {
+        if (!MonitorWaitFor.TryGetWait(f, out _))
+            return $"Thredo: fiber {f.Id} '{f.Name}' has been asleep outside Thredo for {Ms(now - f.DetachedAt)} ms, in a call Thredo does not serve " +
+                "and not contending for a C# lock (a plain wait, a sleep, blocking I/O). Wrap such calls in Fiber.RunBlocking or use Thredo's own primitives.";
+        List<Fiber> chain = waits.Chain(f, out bool cycle);
+        if (!cycle)
+            return $"Thredo: {waits.DescribeChain(chain)}; handed off {Ms(now - f.DetachedAt)} ms ago, the kernel went on without it.";
+        _inDeadlock.UnionWith(chain);
+        return $"Thredo: Monitor deadlock: {waits.DescribeChain(chain)}. No hand-off resolves it: " +
+            "these fibers stay asleep until one gives up (Monitor.TryEnter with a timeout) or the process ends. Take the locks in one order.";
     }
 
     /// <summary>The fiber has taken the baton back (its own thread): with LongBlockWarning and CaptureStacks, say where.</summary>
@@ -186,5 +213,7 @@ internal sealed class ForeignBlockWatch : IDisposable
         _wake.Set();
         _thread.Join();
         _wake.Dispose();
+        if (_reportTicks is not null)
+            MonitorContention.Release();
     }
 }

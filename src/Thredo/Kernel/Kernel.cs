@@ -206,13 +206,16 @@ internal sealed partial class Kernel : IDisposable
             into.Add(f);
     }
 
-    /// <summary>Adds a <see cref="FiberInfo"/> for every live fiber of this list to <paramref name="into"/>. Lock held.</summary>
-    internal void DescribeLiveLocked(List<FiberInfo> into)
+    /// <summary>
+    /// Adds a <see cref="FiberInfo"/> for every live fiber of this list to <paramref name="into"/>, naming
+    /// the holder of the lock a fiber waits for in Monitor.Enter when <paramref name="monitor"/> is given. Lock held.
+    /// </summary>
+    internal void DescribeLiveLocked(List<FiberInfo> into, Diagnostics.MonitorWaitFor? monitor)
     {
         Debug.Assert(Lock.IsHeldByCurrentThread);
         for (Fiber? f = _liveHead; f is not null; f = f.LiveNext)
         {
-            string? on = f.DescribeWait();
+            string? on = f.DescribeWait(monitor);
             into.Add(new FiberInfo(f.Id, f.Name, f.State, on, on is null ? TimeSpan.Zero : Clock.Since(f.ParkedAt),
                 on is not null && f.CurrentWaiter is not null ? f.ParkedStack?.ToString() : null));
         }

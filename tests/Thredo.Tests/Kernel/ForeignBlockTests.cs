@@ -239,38 +239,3 @@ public class ForeignBlockTests
         Assert.Equal("LongBlockWarning", Assert.Throws<ArgumentOutOfRangeException>(() => Fiber.Run(() => { }, new FiberOptions { LongBlockWarning = TimeSpan.FromDays(400) })).ParamName);
     }
 }
-
-/// <summary>A deadlock of C# locks, which no hand-off resolves, is reported (with LongBlockWarning), not silently hung.</summary>
-public class ForeignBlockReportTests
-{
-    [Fact]
-    public void Two_fibers_taking_two_CSharp_locks_in_opposite_orders_are_reported()
-    {
-        var reports = new System.Collections.Concurrent.ConcurrentQueue<string>();
-        object a = new(), b = new();
-        bool[] gotBoth = new bool[2];
-        IOTestSupport.BoundedThread(() => Fiber.Run(() =>
-        {
-            Fiber.Current.Runtime.Sink = (_, m) => reports.Enqueue(m);
-            // Monitor.TryEnter with a 1.5 s limit stands for a plain Enter, so that the test can end.
-            Fiber Take(object first, object second, int i) => Fiber.Spawn(() =>
-            {
-                lock (first)
-                {
-                    Fiber.Sleep(K.Ms(20));   // both hold their first lock
-                    gotBoth[i] = Monitor.TryEnter(second, 1500);
-                    if (gotBoth[i])
-                        Monitor.Exit(second);
-                }
-            }, $"takes lock {i} first");
-            var x = Take(a, b, 0);
-            var y = Take(b, a, 1);
-            x.Join();
-            y.Join();
-        }, K.Options with { LongBlockWarning = TimeSpan.FromMilliseconds(300) }));
-        Assert.Contains(false, gotBoth);
-        Assert.Contains(reports, r => r.Contains("'takes lock 0 first' has been asleep outside Thredo", StringComparison.Ordinal)
-                                    || r.Contains("'takes lock 1 first' has been asleep outside Thredo", StringComparison.Ordinal));
-        Assert.Contains(reports, r => r.Contains("Monitor.Enter", StringComparison.Ordinal));
-    }
-}
