@@ -29,11 +29,7 @@ internal static unsafe class OsThread
     {
         if (OperatingSystem.IsWindows())
             return IsWaitingOnWindows(tid);
-        if (ReadTaskFile(tid, "stat") is not string stat)
-            return false;
-        // "tid (comm) S ...": comm may hold spaces and parentheses, so the state follows the last ')'.
-        int close = stat.LastIndexOf(')');
-        return close >= 0 && close + 2 < stat.Length && stat[close + 2] is 'S' or 'D';
+        return ReadTaskFile(tid, "stat") is string stat && State(stat) is 'S' or 'D';
     }
 
     /// <summary>
@@ -80,6 +76,32 @@ internal static unsafe class OsThread
         if (r == -WindowsENOSYS)
             s_noWindowsStates = true;
         return r == 1;
+    }
+
+    /// <summary>
+    /// True if a thread of this process other than the caller is runnable (state R in
+    /// <c>/proc/self/task/*/stat</c>: on a CPU or queued for one). Linux only: false elsewhere.
+    /// Costs one read per thread of the process.
+    /// </summary>
+    internal static bool AnyOtherRunnable()
+    {
+        if (!OperatingSystem.IsLinux())
+            return false;
+        int self = CurrentId();
+        foreach (string dir in Directory.EnumerateDirectories("/proc/self/task"))
+        {
+            if (int.TryParse(Path.GetFileName(dir), NumberStyles.None, CultureInfo.InvariantCulture, out int tid) && tid != self
+                && ReadTaskFile(tid, "stat") is string stat && State(stat) == 'R')
+                return true;
+        }
+        return false;
+    }
+
+    /// <summary>The state letter of a stat line, "tid (comm) S ...": comm may hold spaces and parentheses, so it follows the last ')'.</summary>
+    private static char State(string stat)
+    {
+        int close = stat.LastIndexOf(')');
+        return close >= 0 && close + 2 < stat.Length ? stat[close + 2] : '?';
     }
 
     /// <summary>A file of /proc/self/task/&lt;tid&gt;/, or null off Linux, for tid 0, or once the thread has exited.</summary>

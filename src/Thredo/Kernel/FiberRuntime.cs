@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 using Thredo.Diagnostics;
+using Thredo.Fibers;
 
 namespace Thredo.Kernel;
 
@@ -271,8 +272,14 @@ internal sealed class FiberRuntime : IDisposable
     /// deadlocked for a moment; the grace period lets such threads show up. It also makes the check
     /// sound across kernels, whose states are read one lock at a time: the condition must hold at
     /// both ends of the grace period with no hand-off anywhere in between.
+    /// On a loaded machine a producer can wait for a CPU longer than the grace (a full CI run declared
+    /// a thread's Sleep(20)-then-Set a deadlock): while another thread of the process is runnable
+    /// the declaration waits, up to <see cref="DeadlockGraceLimit"/>.
     /// </remarks>
     internal static readonly TimeSpan DeadlockGrace = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>The longest a suspected deadlock waits for the process's runnable threads to settle (Linux).</summary>
+    internal static readonly TimeSpan DeadlockGraceLimit = TimeSpan.FromSeconds(2);
 
     /// <summary>
     /// Called by an idle holder (its kernel marked polling, no kernel lock held). Returns null if the
@@ -312,6 +319,8 @@ internal sealed class FiberRuntime : IDisposable
             long declareAt = _deadlockSuspectedAt + (long)(DeadlockGrace.TotalSeconds * Stopwatch.Frequency);
             if (now < declareAt)
                 return Math.Max(1, Clock.NanosecondsUntil(declareAt));
+            if (now - _deadlockSuspectedAt < (long)(DeadlockGraceLimit.TotalSeconds * Stopwatch.Frequency) && OsThread.AnyOtherRunnable())
+                return GraceNs() / 4;   // a thread that may yet touch a primitive is waiting for a CPU
             _deadlockSuspectedAt = 0;
             _deadlocks++;
             Deadlock ??= new FiberDeadlockException(DescribeLocked());
