@@ -88,11 +88,18 @@ internal static unsafe class OsThread
         if (!OperatingSystem.IsLinux())
             return false;
         int self = CurrentId();
-        foreach (string dir in Directory.EnumerateDirectories("/proc/self/task"))
+        try
         {
-            if (int.TryParse(Path.GetFileName(dir), NumberStyles.None, CultureInfo.InvariantCulture, out int tid) && tid != self
-                && ReadTaskFile(tid, "stat") is string stat && State(stat) == 'R')
-                return true;
+            foreach (string dir in Directory.EnumerateDirectories("/proc/self/task"))
+            {
+                if (int.TryParse(Path.GetFileName(dir), NumberStyles.None, CultureInfo.InvariantCulture, out int tid) && tid != self
+                    && ReadTaskFile(tid, "stat") is string stat && State(stat) == 'R')
+                    return true;
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // no /proc (a container without it): nothing is known to be runnable
         }
         return false;
     }

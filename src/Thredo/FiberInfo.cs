@@ -10,7 +10,7 @@ namespace Thredo;
 /// <param name="Name">The fiber's name (<see cref="Fiber.Name"/>).</param>
 /// <param name="State">Its state when the snapshot was taken.</param>
 /// <param name="WaitingOn">What a blocked fiber waits on ("Get on FiberQueue(...)", "Receive on FiberSocket ...",
-/// "Sleep until 12:00:01.250", "Join of fiber 12 'worker'", "foreign code ...", and with <see cref="FiberOptions.LongBlockWarning"/>
+/// "Sleep until 12:00:01.250", "Join of fiber 12 'worker'", "foreign code ...", and while a runtime of the process has <see cref="FiberOptions.LongBlockWarning"/> set,
 /// "Monitor.Enter (lock held by fiber 4 'b')" for a fiber handed off while waiting for a C# lock); null unless blocked.</param>
 /// <param name="WaitingFor">How long it has been blocked; zero unless blocked.</param>
 /// <param name="StackTrace">Where it blocked, with <see cref="FiberOptions.CaptureStacks"/>; otherwise null.</param>

@@ -22,8 +22,8 @@ namespace Thredo.Diagnostics;
 /// </remarks>
 internal sealed class MonitorContention : EventListener
 {
-    /// <summary>One thread's wait: since when (<see cref="Clock"/> ticks) and the holder's OS thread id (0 if not known).</summary>
-    internal readonly record struct Wait(long Since, int OwnerTid);
+    /// <summary>One thread's wait: the holder's OS thread id (0 if not known).</summary>
+    internal readonly record struct Wait(int OwnerTid);
 
     private const string RuntimeSource = "Microsoft-Windows-DotNETRuntime";
     private const EventKeywords ContentionKeyword = (EventKeywords)0x4000;
@@ -41,8 +41,9 @@ internal sealed class MonitorContention : EventListener
     {
         lock (s_gate)
         {
-            if (s_users++ == 0)
-                s_listener = new MonitorContention();
+            if (s_users == 0)
+                s_listener = new MonitorContention();   // first: a constructor that throws leaves the count alone
+            s_users++;
         }
     }
 
@@ -59,9 +60,6 @@ internal sealed class MonitorContention : EventListener
         }
     }
 
-    /// <summary>True while some runtime keeps the listener on: a thread absent from <see cref="TryGet"/> is then not in Monitor.Enter.</summary>
-    internal static bool IsOn => Volatile.Read(ref s_listener) is not null;
-
     /// <summary>True if some thread is known to wait in Monitor.Enter now: only then is a wait-for relation worth building.</summary>
     internal static bool AnyWaits => Volatile.Read(ref s_listener) is MonitorContention l && !l._waits.IsEmpty;
 
@@ -76,6 +74,16 @@ internal sealed class MonitorContention : EventListener
         return tid != 0 && Volatile.Read(ref s_listener) is MonitorContention l && l._waits.TryGetValue(tid, out wait);
     }
 
+    /// <summary>
+    /// Thread <paramref name="tid"/> runs Thredo code again, or a new fiber: whatever wait it had is over.
+    /// A wait ended by an exception (Thread.Interrupt) raises no ContentionStop, and fiber threads are reused.
+    /// </summary>
+    internal static void Forget(int tid)
+    {
+        if (Volatile.Read(ref s_listener) is MonitorContention l)
+            l._waits.TryRemove(tid, out _);
+    }
+
     /// <inheritdoc/>
     protected override void OnEventSourceCreated(EventSource eventSource)
     {
@@ -88,7 +96,7 @@ internal sealed class MonitorContention : EventListener
     {
         int tid = unchecked((int)eventData.OSThreadId);
         if (eventData.EventId == ContentionStart)
-            _waits[tid] = new Wait(SinceOf(eventData.TimeStamp), OwnerOf(eventData));
+            _waits[tid] = new Wait(OwnerOf(eventData));
         else if (eventData.EventId == ContentionStop)
             _waits.TryRemove(tid, out _);
     }
@@ -100,10 +108,4 @@ internal sealed class MonitorContention : EventListener
         return i >= 0 && e.Payload![i] is ulong owner ? unchecked((int)owner) : 0;
     }
 
-    /// <summary>The event's time on <see cref="Clock"/>: now, less how long its delivery took.</summary>
-    private static long SinceOf(DateTime stamp)
-    {
-        TimeSpan lag = DateTime.UtcNow - stamp.ToUniversalTime();
-        return Clock.Now - (lag > TimeSpan.Zero ? (long)(lag.TotalSeconds * System.Diagnostics.Stopwatch.Frequency) : 0);
-    }
 }

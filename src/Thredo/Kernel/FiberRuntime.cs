@@ -292,39 +292,49 @@ internal sealed class FiberRuntime : IDisposable
     {
         if (Hosted)
             return null;   // outside code can always spawn or feed a host's fibers: waiting is no deadlock
-        lock (Lock)
+        // The runnable-thread scan reads a /proc file per thread (every managed fiber is one): not under Lock.
+        for (bool quietSeen = false; ; quietSeen = true)
         {
-            long switches = 0;
-            bool stuck = !_finished;
-            foreach (Kernel k in _kernels)
+            lock (Lock)
             {
-                lock (k.Lock)
+                long switches = 0;
+                bool stuck = !_finished;
+                foreach (Kernel k in _kernels)
                 {
-                    stuck &= !k.HasProspectsLocked && k.AllLiveStuckLocked();
-                    switches += k.Switches;
+                    lock (k.Lock)
+                    {
+                        stuck &= !k.HasProspectsLocked && k.AllLiveStuckLocked();
+                        switches += k.Switches;
+                    }
+                }
+                long now = Clock.Now;
+                if (!stuck || (_deadlockSuspectedAt != 0 && switches != _switchesWhenSuspected))
+                {
+                    _deadlockSuspectedAt = stuck ? now : 0;
+                    _switchesWhenSuspected = switches;
+                    return stuck ? GraceNs() : null;
+                }
+                if (_deadlockSuspectedAt == 0)
+                {
+                    _deadlockSuspectedAt = now;
+                    _switchesWhenSuspected = switches;
+                }
+                long declareAt = _deadlockSuspectedAt + (long)(DeadlockGrace.TotalSeconds * Stopwatch.Frequency);
+                if (now < declareAt)
+                    return Math.Max(1, Clock.NanosecondsUntil(declareAt));
+                bool mayWait = now - _deadlockSuspectedAt < (long)(DeadlockGraceLimit.TotalSeconds * Stopwatch.Frequency);
+                if (quietSeen || !mayWait)
+                {
+                    _deadlockSuspectedAt = 0;
+                    _deadlocks++;
+                    Deadlock ??= new FiberDeadlockException(DescribeLocked());
+                    return 0;
                 }
             }
-            long now = Clock.Now;
-            if (!stuck || (_deadlockSuspectedAt != 0 && switches != _switchesWhenSuspected))
-            {
-                _deadlockSuspectedAt = stuck ? now : 0;
-                _switchesWhenSuspected = switches;
-                return stuck ? GraceNs() : null;
-            }
-            if (_deadlockSuspectedAt == 0)
-            {
-                _deadlockSuspectedAt = now;
-                _switchesWhenSuspected = switches;
-            }
-            long declareAt = _deadlockSuspectedAt + (long)(DeadlockGrace.TotalSeconds * Stopwatch.Frequency);
-            if (now < declareAt)
-                return Math.Max(1, Clock.NanosecondsUntil(declareAt));
-            if (now - _deadlockSuspectedAt < (long)(DeadlockGraceLimit.TotalSeconds * Stopwatch.Frequency) && OsThread.AnyOtherRunnable())
-                return GraceNs() / 4;   // a thread that may yet touch a primitive is waiting for a CPU
-            _deadlockSuspectedAt = 0;
-            _deadlocks++;
-            Deadlock ??= new FiberDeadlockException(DescribeLocked());
-            return 0;
+            // The condition held through the grace. Declared on the next pass (which checks it again)
+            // unless a thread that may yet touch a primitive is waiting for a CPU.
+            if (OsThread.AnyOtherRunnable())
+                return GraceNs();
         }
     }
 

@@ -61,7 +61,10 @@ internal sealed class FiberThread : IBatonHolder
                 // Each run returns once its fiber has ended; a never-started fiber next in line runs
                 // inline on this thread, so short fibers cost no thread hop.
                 for (Fiber? next = fiber; next is not null;)
+                {
+                    Diagnostics.MonitorContention.Forget(Tid);   // a Monitor wait of this thread's last fiber is over
                     next = next.RunOnThisThread();
+                }
                 _pool.Return(this);
             }
         }

@@ -35,6 +35,7 @@ internal sealed class ForeignBlockWatch : IDisposable
     private readonly long[] _scheduledAtFirstLook;              // per kernel: the holder's OsThread.ScheduledTime then
     private readonly List<Fiber> _detached = [];                // handed off and not back yet (watchdog thread only)
     private readonly HashSet<Fiber> _inDeadlock = [];           // in a Monitor deadlock already reported (watchdog thread only)
+    private readonly List<Fiber> _reported = [];                // reported as a long stay and still away: re-checked for a deadlock (watchdog thread only)
     private readonly AutoResetEvent _wake = new(false);        // a kernel left its idle step
     private readonly Thread _thread;
     private volatile bool _stop;
@@ -161,6 +162,17 @@ internal sealed class ForeignBlockWatch : IDisposable
     {
         MonitorWaitFor? waits = null;
         _inDeadlock.RemoveWhere(static f => !f.Detached || f.IsCompleted);
+        _reported.RemoveAll(f => !f.Detached || f.IsCompleted || _inDeadlock.Contains(f));
+        // Contention events lag (more on a loaded machine): a cycle may show only after its fibers' first reports.
+        if (_reported.Count > 0 && MonitorContention.AnyWaits)
+        {
+            waits = new MonitorWaitFor(_runtime.LiveFibers());
+            foreach (Fiber f in _reported.ToArray())
+            {
+                if (!_inDeadlock.Contains(f) && waits.Chain(f, out bool cycle) is { } chain && cycle)
+                    _runtime.Report(DiagnosticKind.LongBlock, ReportDeadlock(chain, waits));
+            }
+        }
         for (int i = _detached.Count - 1; i >= 0; i--)
         {
             Fiber f = _detached[i];
@@ -176,6 +188,8 @@ internal sealed class ForeignBlockWatch : IDisposable
                     continue;   // named in a deadlock report already
                 waits ??= new MonitorWaitFor(_runtime.LiveFibers());
                 _runtime.Report(DiagnosticKind.LongBlock, DescribeLongStay(f, waits, now));
+                if (!_inDeadlock.Contains(f))
+                    _reported.Add(f);
             }
         }
     }
@@ -187,13 +201,18 @@ internal sealed class ForeignBlockWatch : IDisposable
     private string DescribeLongStay(Fiber f, MonitorWaitFor waits, long now)
     {
         if (!MonitorWaitFor.TryGetWait(f, out _))
-            return $"Thredo: fiber {f.Id} '{f.Name}' has been asleep outside Thredo for {Ms(now - f.DetachedAt)} ms, in a call Thredo does not serve " +
-                "and not contending for a C# lock (a plain wait, a sleep, blocking I/O). Wrap such calls in Fiber.RunBlocking or use Thredo's own primitives.";
+            return $"Thredo: fiber {f.Id} '{f.Name}' has been asleep outside Thredo for {Ms(now - f.DetachedAt)} ms, in a call Thredo does not serve, " +
+                "with no wait for a C# lock seen (a plain wait, a sleep, blocking I/O). Wrap such calls in Fiber.RunBlocking or use Thredo's own primitives.";
         List<Fiber> chain = waits.Chain(f, out bool cycle);
-        if (!cycle)
-            return $"Thredo: {waits.DescribeChain(chain)}; handed off {Ms(now - f.DetachedAt)} ms ago, the kernel went on without it.";
-        _inDeadlock.UnionWith(chain);
-        return $"Thredo: Monitor deadlock: {waits.DescribeChain(chain)}. No hand-off resolves it: " +
+        return cycle ? ReportDeadlock(chain, waits)
+            : $"Thredo: {waits.DescribeChain(chain)}; handed off {Ms(now - f.DetachedAt)} ms ago, the kernel went on without it.";
+    }
+
+    /// <summary>The report of a Monitor deadlock, whose fibers are then not reported again.</summary>
+    private string ReportDeadlock(List<Fiber> cycle, MonitorWaitFor waits)
+    {
+        _inDeadlock.UnionWith(cycle);
+        return $"Thredo: Monitor deadlock: {waits.DescribeChain(cycle)}. No hand-off resolves it: " +
             "these fibers stay asleep until one gives up (Monitor.TryEnter with a timeout) or the process ends. Take the locks in one order.";
     }
 

@@ -242,6 +242,7 @@ internal sealed partial class Kernel
     private void TakeBatonBack(Fiber self)
     {
         WaitForBaton(self.Thread!);
+        Diagnostics.MonitorContention.Forget(self.Thread!.Tid);
         Runtime.ForeignWatch?.OnTakenBack(self);
     }
 }

@@ -109,10 +109,12 @@ public class ForeignBlockReportTests
             }, "holder");
             Fiber.Sleep(K.Ms(20));   // the holder has the lock
             var waiter = Fiber.Spawn(() => { lock (gate) { } }, "waiter");
-            FiberWaitFor(() => Info(waiter).WaitingOn?.StartsWith("Monitor.Enter", StringComparison.Ordinal) == true);
+            Assert.True(FiberWaitFor(() => Info(waiter).WaitingOn?.StartsWith("Monitor.Enter", StringComparison.Ordinal) == true),
+                $"the waiter's snapshot never said Monitor.Enter: {Info(waiter).WaitingOn}");
             waiting = Info(waiter).WaitingOn;
             holding = Info(holder).WaitingOn;
-            FiberWaitFor(() => reports.Any(r => r.Contains("'waiter' waits in Monitor.Enter", StringComparison.Ordinal)));
+            Assert.True(FiberWaitFor(() => reports.Any(r => r.Contains("'waiter' waits in Monitor.Enter", StringComparison.Ordinal))),
+                "no report of the waiter in Monitor.Enter: " + string.Join(" | ", reports));
             Volatile.Write(ref release, true);
             waiter.Join();
         });
@@ -134,9 +136,11 @@ public class ForeignBlockReportTests
                 while (!Volatile.Read(ref release))
                     Thread.Sleep(20);
             }, "sleeper");
-            FiberWaitFor(() => Info(sleeper).WaitingOn?.StartsWith("foreign code (handed off", StringComparison.Ordinal) == true);
+            Assert.True(FiberWaitFor(() => Info(sleeper).WaitingOn?.StartsWith("foreign code (handed off", StringComparison.Ordinal) == true),
+                $"the sleeper was never handed off: {Info(sleeper).WaitingOn}");
             waiting = Info(sleeper).WaitingOn;
-            FiberWaitFor(() => reports.Any(r => r.Contains("'sleeper' has been asleep outside Thredo", StringComparison.Ordinal)));
+            Assert.True(FiberWaitFor(() => reports.Any(r => r.Contains("'sleeper' has been asleep outside Thredo", StringComparison.Ordinal))),
+                "no long-stay report of the sleeper: " + string.Join(" | ", reports));
             Volatile.Write(ref release, true);
             sleeper.Join();
         });

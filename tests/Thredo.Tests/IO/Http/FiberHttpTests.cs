@@ -62,10 +62,10 @@ public class FiberHttpTests
                     Assert.Equal($"200 slept {f % 4}", group.Results[f]);
             }
             ticker.Cancel();
-            // Reused: fewer connections than the 160 requests. Not "at most one per fiber": the handler
-            // returns a connection to its pool after the response is read, on its own schedule, so a
-            // fiber's next request may open another (19 for 16 fibers in a loaded full run).
-            Assert.InRange(server.Connections, 1, 159);
+            // Reused: far fewer connections than the 160 requests. Not "at most one per fiber": the
+            // handler returns a connection to its pool after the response is read, on its own schedule,
+            // so a fiber's next request may open another (19 for 16 fibers in a loaded full run).
+            Assert.InRange(server.Connections, 1, 2 * 16);
             Assert.True(ticks > 0);
         });
 
