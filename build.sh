@@ -68,21 +68,17 @@ build_native() {
 # The cross-builds: the Windows and linux-arm64 libraries, tested by test_native and shipped by pack.
 # Each leaves its library under artifacts/native/<rid>/native/, the package's runtimes/ layout.
 # Extra arguments go to cmake --build (pack passes --target thredo_native: the library alone).
-build_native_mingw() {
-  cmake -S . -B build/native-mingw -DCMAKE_TOOLCHAIN_FILE="$root/native/mingw-w64.cmake" \
+# build_native_cross <build dir> <toolchain file> <rid> <library file> [cmake --build arguments]
+build_native_cross() {
+  local dir=$1 toolchain=$2 target_rid=$3 lib=$4; shift 4
+  cmake -S . -B "$dir" -DCMAKE_TOOLCHAIN_FILE="$root/native/$toolchain" \
     -DCMAKE_BUILD_TYPE=Release -DTHREDO_BUILD_BENCH=OFF >/dev/null
-  cmake --build build/native-mingw -j "$jobs" "$@"
-  mkdir -p artifacts/native/win-x64/native
-  cp -f build/native-mingw/native/thredo_native.dll artifacts/native/win-x64/native/
+  cmake --build "$dir" -j "$jobs" "$@"
+  mkdir -p "artifacts/native/$target_rid/native"
+  cp -f "$dir/native/$lib" "artifacts/native/$target_rid/native/"
 }
-
-build_native_arm64() {
-  cmake -S . -B build/native-arm64 -DCMAKE_TOOLCHAIN_FILE="$root/native/aarch64-linux-gnu.cmake" \
-    -DCMAKE_BUILD_TYPE=Release -DTHREDO_BUILD_BENCH=OFF >/dev/null
-  cmake --build build/native-arm64 -j "$jobs" "$@"
-  mkdir -p artifacts/native/linux-arm64/native
-  cp -f build/native-arm64/native/libthredo_native.so artifacts/native/linux-arm64/native/
-}
+build_native_mingw() { build_native_cross build/native-mingw mingw-w64.cmake win-x64 thredo_native.dll "$@"; }
+build_native_arm64() { build_native_cross build/native-arm64 aarch64-linux-gnu.cmake linux-arm64 libthredo_native.so "$@"; }
 
 build_managed() {
   say "managed: dotnet build (Release)"
